@@ -68,6 +68,7 @@ struct x224_cr_facts {
 	uint32_t requested;           /* PROTOCOL_* bits */
 	int correlation_present;
 	enum dec_status status;
+	const char *why;              /* static text when status is not OK */
 };
 
 struct x224_cc_facts {
@@ -77,7 +78,9 @@ struct x224_cc_facts {
 	uint8_t neg_flags;
 	uint32_t selected;            /* with NEG_RSP */
 	uint32_t failure_code;        /* with NEG_FAILURE */
+	uint16_t neg_length;          /* as declared (8 when sound) */
 	enum dec_status status;
+	const char *why;              /* static text when status is not OK */
 };
 
 /* ---- TLS (tls.c) ----------------------------------------------------- */
