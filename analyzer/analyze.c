@@ -245,26 +245,28 @@ static void tcp_ladder(struct rdp_conn *c, const struct flow *f)
 	(void)f;
 	if (t->syn_frame) {
 		if (t->d[0].mss)
-			conn_event(c, t->syn_frame, 0, DIR_C2S, "TCP SYN, MSS %u", t->d[0].mss);
+			conn_event(c, t->syn_frame, t->syn_us, DIR_C2S, "TCP SYN, MSS %u", t->d[0].mss);
 		else
-			conn_event(c, t->syn_frame, 0, DIR_C2S, "TCP SYN");
+			conn_event(c, t->syn_frame, t->syn_us, DIR_C2S, "TCP SYN");
 		if (t->syn_count > 1)
-			conn_event(c, t->syn_frame, 0, DIR_C2S, "TCP SYN sent %u times", t->syn_count);
+			conn_event(c, t->syn_frame, t->syn_us, DIR_C2S, "TCP SYN sent %u times", t->syn_count);
 	}
 	if (t->synack_frame) {
 		if (t->d[1].mss)
-			conn_event(c, t->synack_frame, 0, DIR_S2C, "TCP SYN+ACK, MSS %u", t->d[1].mss);
+			conn_event(c, t->synack_frame, t->synack_us, DIR_S2C, "TCP SYN+ACK, MSS %u",
+				   t->d[1].mss);
 		else
-			conn_event(c, t->synack_frame, 0, DIR_S2C, "TCP SYN+ACK");
+			conn_event(c, t->synack_frame, t->synack_us, DIR_S2C, "TCP SYN+ACK");
 	}
 	if (t->rst_after_syn_frame)
-		conn_event(c, t->rst_after_syn_frame, 0, DIR_S2C, "TCP RST: connection refused");
+		conn_event(c, t->rst_after_syn_frame, t->d[1].rst_us, DIR_S2C,
+			   "TCP RST: connection refused");
 	for (int d = 0; d < 2; d++) {
 		const struct tcp_dir_facts *s = &t->d[d];
 		if (s->rst_frame && s->rst_frame != t->rst_after_syn_frame)
-			conn_event(c, s->rst_frame, 0, d, "TCP RST");
+			conn_event(c, s->rst_frame, s->rst_us, d, "TCP RST");
 		if (s->fin_frame)
-			conn_event(c, s->fin_frame, 0, d, "TCP FIN");
+			conn_event(c, s->fin_frame, s->fin_us, d, "TCP FIN");
 		if (s->holes_stored && !s->hole[0].acked)
 			conn_event(c, s->hole[0].frame, 0, d, "TCP: %u bytes before this segment never seen",
 				   s->hole[0].len);
@@ -410,7 +412,7 @@ static int become_rdp(struct analysis *a, struct flow *f)
 	return 0;
 }
 
-static void tcp_flags_facts(struct flow *f, int dir, const struct pkt *p)
+static void tcp_flags_facts(struct flow *f, int dir, const struct pkt *p, int64_t ts_us)
 {
 	struct tcp_facts *t = &f->tcp;
 	struct tcp_dir_facts *s = &t->d[dir];
@@ -434,23 +436,31 @@ static void tcp_flags_facts(struct flow *f, int dir, const struct pkt *p)
 			f->have_isn[dir] = 1;
 		}
 		if (dir == DIR_C2S && !(fl & TCP_ACK)) {
-			if (!t->syn_count++)
+			if (!t->syn_count++) {
 				t->syn_frame = p->frame;
+				t->syn_us = ts_us;
+			}
 		} else if (dir == DIR_S2C && (fl & TCP_ACK)) {
-			if (!t->synack_count++)
+			if (!t->synack_count++) {
 				t->synack_frame = p->frame;
+				t->synack_us = ts_us;
+			}
 		}
 	} else if (dir == DIR_C2S && (fl & TCP_ACK) && t->synack_frame && !t->established_frame) {
 		t->established_frame = p->frame;
 	}
 	if (fl & TCP_RST) {
-		if (!s->rst_frame)
+		if (!s->rst_frame) {
 			s->rst_frame = p->frame;
+			s->rst_us = ts_us;
+		}
 		if (dir == DIR_S2C && t->syn_frame && !t->synack_frame && !t->rst_after_syn_frame)
 			t->rst_after_syn_frame = p->frame;
 	}
-	if ((fl & TCP_FIN) && !s->fin_frame)
+	if ((fl & TCP_FIN) && !s->fin_frame) {
 		s->fin_frame = p->frame;
+		s->fin_us = ts_us;
+	}
 	if ((fl & (TCP_FIN | TCP_RST)) && t->close == CLOSE_NONE) {
 		t->close = fl & TCP_RST ? CLOSE_RST : CLOSE_FIN;
 		t->close_frame = p->frame;
@@ -547,7 +557,7 @@ static void on_tcp(struct analysis *a, const struct pkt *p, int64_t ts_us)
 	f->last_us = ts_us;
 	f->packets++;
 	f->bytes += p->wirelen;
-	tcp_flags_facts(f, dir, p);
+	tcp_flags_facts(f, dir, p, ts_us);
 
 	switch (f->kind) {
 	case FL_PENDING:

@@ -81,7 +81,9 @@ struct tcp_dir_facts {
 	uint64_t acked_unseen_frame;
 	uint32_t acked_unseen_bytes;
 	uint64_t fin_frame;
+	int64_t fin_us;
 	uint64_t rst_frame;
+	int64_t rst_us;
 	uint32_t truncated;       /* segments cut by the snap length */
 	uint32_t ttl_min, ttl_max;
 };
@@ -90,8 +92,10 @@ enum close_kind { CLOSE_NONE = 0, CLOSE_FIN, CLOSE_RST };
 
 struct tcp_facts {
 	uint64_t syn_frame;       /* first SYN */
+	int64_t syn_us;
 	uint32_t syn_count;       /* SYNs sent (retransmissions included) */
 	uint64_t synack_frame;
+	int64_t synack_us;
 	uint32_t synack_count;
 	uint64_t rst_after_syn_frame; /* RST answering the SYN */
 	uint64_t established_frame;   /* the client's ACK of the SYN+ACK */

@@ -138,7 +138,8 @@ struct mcs_ci_facts {            /* MCS Connect Initial + GCC client data */
 	uint16_t early_capability_flags;
 	uint32_t server_selected_protocol;
 	int has_core;
-	int channel_count;            /* as declared (capped at CHANNEL_MAX stored) */
+	int channel_count;            /* as declared */
+	int channels_stored;          /* names present and kept (<= CHANNEL_MAX) */
 	char channels[CHANNEL_MAX][9];
 	uint32_t channel_options[CHANNEL_MAX];
 	uint32_t encryption_methods;  /* TS_UD_CS_SEC */

@@ -41,10 +41,14 @@ enum mcs_domain_pdu {
 int mcs_note_domain_pdu(struct cur *c, int dir, uint64_t frame, struct mcs_domain_facts *f);
 
 const char *mcs_domain_pdu_name(int choice);
-const char *gcc_keyboard_name(uint32_t layout);        /* NULL when unknown */
+/* Name tables: each returns NULL for a value it does not know, so the
+ * caller can show the raw number instead. */
+const char *gcc_keyboard_name(uint32_t layout);        /* "English (United States)" ... */
 const char *gcc_encryption_method_name(uint32_t m);    /* "128-bit RC4", "FIPS", ... */
 const char *gcc_encryption_level_name(uint32_t l);     /* "client compatible", ... */
-/* Client build as shown by Windows ("RDP 6.0" for version 0x00080004 ...). */
+/* TS_UD_CS_CORE.version: the protocol generation ("RDP 5.0 - 8.1" for 0x00080004). */
 const char *gcc_rdp_version_name(uint32_t version);
+/* TS_UD_CS_CORE.clientBuild: the client release ("RDP 6.0" for 6000, "RDP 8.1" for 9600). */
+const char *gcc_client_build_name(uint32_t build);
 
 #endif

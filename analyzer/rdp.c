@@ -324,9 +324,10 @@ static size_t on_bytes(void *ctx, int dir, const uint8_t *data, size_t len, uint
 		if (s->ph[dir] == PH_TPKT && p[0] == 0x16 && tls_looks_like_record(p, left))
 			s->ph[dir] = PH_TLS; /* TLS without a Confirm we saw */
 		if (s->ph[dir] == PH_TLS) {
+			enum dec_status before = c->tls.status;
 			size_t n = tls_feed(&s->tls, &c->tls, dir, p, left, frame);
 			used += n;
-			if (c->tls.status == DEC_INVALID) {
+			if (s->tls.d[dir].lost) {
 				conn_violation(c, c->tls.bad_frame ? c->tls.bad_frame : frame, dir,
 					       DEC_INVALID, "bytes from the %s are not TLS records",
 					       dir_word[dir]);
@@ -334,6 +335,10 @@ static size_t on_bytes(void *ctx, int dir, const uint8_t *data, size_t len, uint
 				tls_progress(s, 0);
 				return REASM_STOP;
 			}
+			if (c->tls.status != DEC_OK && before == DEC_OK)
+				conn_violation(c, c->tls.bad_frame ? c->tls.bad_frame : frame, dir,
+					       c->tls.status, "TLS handshake message from the %s is %s",
+					       dir_word[dir], dec_status_name(c->tls.status));
 			tls_progress(s, 0);
 			if (!n)
 				break;
@@ -416,7 +421,7 @@ static void udp_tls_feed(struct rdp_stream *s, int dir, const uint8_t *p, size_t
 	memcpy(b->buf + b->len, p, len);
 	b->len += len;
 	size_t n = tls_feed(&s->tls, &c->tls, dir, b->buf, b->len, frame);
-	if (c->tls.status == DEC_INVALID) {
+	if (s->tls.d[dir].lost) {
 		/* Lossy mode or a datagram lost: stop without blaming the peer. */
 		s->ph[dir] = PH_DONE;
 		b->len = 0;
@@ -454,10 +459,7 @@ static void note_udp_syn(struct rdp_stream *s, int dir, const struct pkt *p, int
 	} else {
 		if (u->synack_count++ == 0) {
 			u->synack = f;
-			if (f.flags & RDPUDP_FLAG_SYNEX)
-				u->version = f.udp_version;
-			else
-				u->version = RDPUDP_PROTOCOL_VERSION_1;
+			u->version = (f.flags & RDPUDP_FLAG_SYNEX) ? f.udp_version : 0;
 			conn_stage(c, STAGE_UDP_ESTABLISHED, p->frame);
 			conn_event(c, p->frame, ts_us, dir, "RDP-UDP SYN+ACK (%s), MTU %u/%u, %s", flags,
 				   f.up_mtu, f.down_mtu, rdpeudp_version_name(u->version));

@@ -171,7 +171,11 @@ enum dec_status x224_parse_cr(struct cur *c, struct x224_cr_facts *f)
 		size_t skip = 0;
 		if (eol >= sizeof prefix - 1 && !memcmp(v, prefix, sizeof prefix - 1))
 			skip = sizeof prefix - 1;
-		str_from_bytes(f->cookie, sizeof f->cookie, v + skip, eol - skip);
+		/* Clients pad the cookie with spaces: they are not part of the name. */
+		size_t end = eol;
+		while (end > skip && v[end - 1] == ' ')
+			end--;
+		str_from_bytes(f->cookie, sizeof f->cookie, v + skip, end - skip);
 		f->cookie_kind = strncmp(f->cookie, "mstshash=", 9) ? COOKIE_ROUTING_TOKEN
 								   : COOKIE_MSTSHASH;
 		cur_skip(&h, eol + 2);
