@@ -21,6 +21,8 @@
 #pragma weak register_unit_dns
 #pragma weak register_unit_icmp
 #pragma weak register_unit_pcap
+#pragma weak register_unit_reasm
+#pragma weak register_unit_badinput
 #pragma weak register_corpus
 #pragma weak register_fixtures
 
@@ -61,6 +63,8 @@ int main(int argc, char **argv)
 		run_if(register_unit_dns);
 		run_if(register_unit_icmp);
 		run_if(register_unit_pcap);
+		run_if(register_unit_reasm);
+		run_if(register_unit_badinput);
 	} else if (!strcmp(group, "corpus")) {
 		run_if(register_corpus);
 	} else if (!strcmp(group, "fixtures")) {

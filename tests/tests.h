@@ -28,6 +28,8 @@ void register_unit_rdpeudp(void);
 void register_unit_dns(void);
 void register_unit_icmp(void);
 void register_unit_pcap(void);
+void register_unit_reasm(void);
+void register_unit_badinput(void);
 
 /* Whole-capture suites. */
 void register_corpus(void);
