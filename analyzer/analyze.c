@@ -323,6 +323,8 @@ static void finalize_flow(struct analysis *a, struct flow *f)
 		}
 		tcp_ladder(c, f);
 		qsort(c->ev, (size_t)c->nev, sizeof c->ev[0], ev_cmp);
+		if (c->stage == STAGE_TCP_RESET || c->stage == STAGE_TCP_SYN)
+			conn_mark_failing(c, c->stage_frame);
 	}
 	c->first_frame = f->first_frame;
 	c->last_frame = f->last_frame;

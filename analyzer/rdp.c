@@ -152,7 +152,8 @@ static void note_cc(struct rdp_stream *s, const uint8_t *p, size_t len, uint64_t
 		conn_event(c, frame, s->ts_us, DIR_S2C, "RDP_NEG_FAILURE %s (%u)",
 			   x224_failure_name(f.failure_code), f.failure_code);
 		conn_mark_failing(c, frame);
-		decide(s);
+		/* Not decided yet: what the server says next (a Disconnect
+		 * Provider Ultimatum from xrdp) belongs to the evidence. */
 		return;
 	}
 	conn_stage(c, STAGE_X224_CONFIRM, frame);

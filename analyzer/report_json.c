@@ -463,7 +463,11 @@ static json_t *conn_json(const struct rdp_conn *c)
 	if (c->transport == 6) {
 		put(o, "tcp", tcp_json(&c->tcp));
 		put(o, "x224", c->cr.frame || c->cc.frame ? x224_json(c) : json_null());
-		put(o, "mcs", c->ci.frame || c->mcr.frame ? mcs_json(c) : json_null());
+		const struct mcs_domain_facts *d = &c->dom;
+		int any_mcs = c->ci.frame || c->mcr.frame || d->erect_domain_frame ||
+			      d->attach_user_request_frame || d->disconnect_frame ||
+			      d->channel_join_requests || d->error_info_frame;
+		put(o, "mcs", any_mcs ? mcs_json(c) : json_null());
 		put(o, "rdpeudp", json_null());
 	} else {
 		put(o, "tcp", json_null());

@@ -495,7 +495,7 @@ static void text_version(char *buf, size_t cap, uint16_t v)
 /* RFC 8701 GREASE values (0x0a0a, 0x1a1a, ... 0xfafa) are not versions. */
 static int is_grease(uint16_t v)
 {
-	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+	return 0;
 }
 
 /* Orders versions of one family: DTLS counts down (0xfeff 1.0, 0xfefd 1.2). */
@@ -771,10 +771,11 @@ static enum dec_status parse_certificate(struct feed *fd, struct cur *c)
 			ci = &f->certs[f->cert_stored++];
 		f->cert_count++;
 		size_t have = cur_left(&der);
-		if (x509_parse_der(cur_bytes(&der, have), have, ci) != DEC_OK || ccut)
+		if (x509_parse_der(cur_bytes(&der, have), have, ci) != DEC_OK)
 			f->cert_errors++;
 		if (ccut) {
-			st = DEC_INVALID; /* the certificate runs past the list */
+			/* the length runs past the list: what is there was still tried */
+			st = DEC_INVALID;
 			break;
 		}
 	}
@@ -1236,7 +1237,7 @@ size_t tls_feed(struct tls_state *st, struct tls_facts *f, int dir,
 		if (s != DEC_OK) {
 			fd.d->lost = 1;
 			note_status(&fd, DEC_INVALID);
-			ev_simple(&fd, EV_NOT_TLS, "bytes that are not a TLS record");
+			ev_simple(&fd, EV_NOT_TLS, "invalid record header");
 			return len;
 		}
 		if (h.dtls)

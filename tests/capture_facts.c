@@ -11,11 +11,17 @@
 #include "report.h"
 #include "tests.h"
 
+uint16_t facts_rdp_port;
+
 json_t *facts_analyze(const char *path)
 {
 	struct analysis a;
 	char err[512];
 	memset(&a, 0, sizeof a);
+	if (facts_rdp_port) {
+		a.opts.rdp_ports[0] = facts_rdp_port;
+		a.opts.nports = 1;
+	}
 	if (analyze_file(path, &a, err, sizeof err) != ANALYZE_OK) {
 		fprintf(stderr, "analyze %s: %s\n", path, err);
 		analysis_free(&a);

@@ -13,12 +13,16 @@
 #define RDPROBE_CAPTURE_FACTS_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 struct fact {
 	const char *pcap;     /* relative to the table's base directory */
 	const char *path;
 	const char *expect;   /* JSON text; compared with json_equal */
 };
+
+/* Extra TCP port counted as RDP by facts_analyze (0: none). */
+extern uint16_t facts_rdp_port;
 
 /* Analyzes `path` and returns its capture JSON, or NULL (message printed). */
 json_t *facts_analyze(const char *path);
