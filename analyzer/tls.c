@@ -495,7 +495,7 @@ static void text_version(char *buf, size_t cap, uint16_t v)
 /* RFC 8701 GREASE values (0x0a0a, 0x1a1a, ... 0xfafa) are not versions. */
 static int is_grease(uint16_t v)
 {
-	return 0;
+	return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
 /* Orders versions of one family: DTLS counts down (0xfeff 1.0, 0xfefd 1.2). */
