@@ -263,11 +263,43 @@ static const struct tok key_types[] = {
 	{0, NULL},
 };
 
+/*
+ * Windows' "ncalrpc:" certificates (RDP standard security X.509 chains)
+ * label their RSA key with the signature OID md5WithRSAEncryption, which
+ * OpenSSL will not load as a key.  The key bits are still a PKCS#1
+ * RSAPublicKey: read them as one and say what the label was.
+ */
+static void key_info_mislabelled(X509 *x, struct cert_info *out)
+{
+	const unsigned char *p;
+	int len;
+	ASN1_OBJECT *alg = NULL;
+	X509_PUBKEY *xpk = X509_get_X509_PUBKEY(x);
+
+	str_copy(out->key_type, sizeof out->key_type, "unknown");
+	if (!xpk || !X509_PUBKEY_get0_param(&alg, &p, &len, NULL, xpk) || !alg)
+		return;
+	int nid = OBJ_obj2nid(alg);
+	if (nid != NID_md5WithRSAEncryption && nid != NID_sha1WithRSAEncryption &&
+	    nid != NID_md5WithRSA)
+		return;
+	EVP_PKEY *pk = d2i_PublicKey(EVP_PKEY_RSA, NULL, &p, len);
+	if (!pk) {
+		ERR_clear_error();
+		return;
+	}
+	str_copy(out->key_type, sizeof out->key_type, "RSA");
+	int bits = EVP_PKEY_get_bits(pk);
+	out->key_bits = bits > 0 ? bits : 0;
+	EVP_PKEY_free(pk);
+}
+
 static void key_info(X509 *x, struct cert_info *out)
 {
 	EVP_PKEY *pk = X509_get0_pubkey(x); /* owned by x */
 	if (!pk) {
-		str_copy(out->key_type, sizeof out->key_type, "unknown");
+		ERR_clear_error();
+		key_info_mislabelled(x, out);
 		return;
 	}
 	int id = EVP_PKEY_get_base_id(pk);

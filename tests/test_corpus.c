@@ -107,6 +107,12 @@ static const struct fact zeek_facts[] = {
 	{Z "rdp-x509.pcap", "connections/0/mcs/connect_response/x509_certificates/0/key_type",
 	 "\"RSA\""},
 	{Z "rdp-x509.pcap", "connections/0/mcs/connect_response/x509_certificates/0/key_bits", "512"},
+	/* The server's own certificate, last in the chain, labels its RSA key oddly. */
+	{Z "rdp-x509.pcap", "connections/0/mcs/connect_response/x509_certificates/1/subject_cn",
+	 "\"ncalrpc:SERVR\""},
+	{Z "rdp-x509.pcap", "connections/0/mcs/connect_response/x509_certificates/1/key_type",
+	 "\"RSA\""},
+	{Z "rdp-x509.pcap", "connections/0/mcs/connect_response/x509_certificates/1/key_bits", "512"},
 	{Z "rdp-x509.pcap", "connections/0/mcs/connect_response/encryption_level_name",
 	 "\"client compatible\""},
 	{Z "rdp-x509.pcap", "connections/0/mcs/connect_response/encryption_method_name",
