@@ -695,6 +695,26 @@ static void on_icmp(struct analysis *a, const struct pkt *p, int64_t ts_us)
 
 /* ---- the read loop ----------------------------------------------------- */
 
+/*
+ * Limit of frame times, in seconds either side of 1970 (about 146,000
+ * years).  pcapng carries 64-bit timestamps and offsets, so libpcap hands
+ * over any tv_sec; clamped to this, microseconds do not overflow and any
+ * two frame times subtract without overflow.
+ */
+#define TS_SEC_LIMIT ((INT64_MAX / 2 - INT64_C(0xFFFFFFFF)) / 1000000)
+
+static int64_t frame_time_us(const struct timeval *tv)
+{
+	int64_t s = (int64_t)tv->tv_sec, us = (int64_t)tv->tv_usec;
+	if (s > TS_SEC_LIMIT)
+		s = TS_SEC_LIMIT;
+	else if (s < -TS_SEC_LIMIT)
+		s = -TS_SEC_LIMIT;
+	if (us < 0 || us > INT64_C(0xFFFFFFFF)) /* pcap: an unchecked u32 */
+		us = 0;
+	return s * 1000000 + us;
+}
+
 static void on_packet(struct analysis *a, const struct pcap_pkthdr *h, const uint8_t *data)
 {
 	struct pkt p;
@@ -704,7 +724,7 @@ static void on_packet(struct analysis *a, const struct pcap_pkthdr *h, const uin
 	p.ts_usec = (uint32_t)h->ts.tv_usec;
 	p.caplen = h->caplen;
 	p.wirelen = h->len;
-	int64_t ts_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+	int64_t ts_us = frame_time_us(&h->ts);
 
 	if (!a->cap.first_us)
 		a->cap.first_us = ts_us;
@@ -776,7 +796,11 @@ enum analyze_result analyze_file(const char *path, struct analysis *a, char *err
 	pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
 
 	if (!pc) {
-		snprintf(err, errlen, "%s: %s", path, ebuf[0] ? ebuf : "cannot read capture");
+		/* libpcap's message names the file itself when fopen failed. */
+		size_t n = strlen(path);
+		int named = !strncmp(ebuf, path, n) && ebuf[n] == ':';
+		snprintf(err, errlen, "%s%s%s", named ? "" : path, named ? "" : ": ",
+			 ebuf[0] ? ebuf : "cannot read capture");
 		return ANALYZE_OPEN_FAILED;
 	}
 	str_copy(a->cap.path, sizeof a->cap.path, path);
@@ -812,7 +836,8 @@ enum analyze_result analyze_file(const char *path, struct analysis *a, char *err
 	}
 	while (a->ft->oldest)
 		flow_destroy(a, a->ft->oldest);
-	qsort(a->conns, a->nconns, sizeof a->conns[0], conn_cmp);
+	if (a->nconns > 1) /* conns is NULL when there are none: not for qsort */
+		qsort(a->conns, a->nconns, sizeof a->conns[0], conn_cmp);
 	for (uint32_t i = 0; i < a->nconns; i++)
 		a->conns[i]->index = i + 1;
 	match_dns(a);
