@@ -34,6 +34,10 @@ struct flow_key {
 struct flow {
 	struct flow *hnext;
 	struct flow *older, *newer; /* LRU list, newest at the head */
+	struct flow *cprev, *cnext; /* flows that may still be reported, by creation */
+	struct flow *zprev, *znext; /* closed flows, by close time */
+	int on_clist, on_zlist;
+	int64_t close_us;
 	struct flow_key k;
 	uint32_t hash;
 	enum flow_kind kind;
@@ -58,6 +62,8 @@ struct flow {
 struct flow_table {
 	struct flow *bucket[FLOW_BUCKETS];
 	struct flow *newest, *oldest;
+	struct flow *cfirst, *clast;
+	struct flow *zfirst, *zlast;
 	uint32_t count;
 };
 
@@ -151,8 +157,49 @@ static void lru_push(struct flow_table *t, struct flow *f)
 		t->oldest = f;
 }
 
+/* Generic unlink / append for the two side lists. */
+#define LIST_UNLINK(t, f, prev, next, first, last, flag)                                   \
+	do {                                                                                 \
+		if (!(f)->flag)                                                              \
+			break;                                                               \
+		if ((f)->prev)                                                               \
+			(f)->prev->next = (f)->next;                                         \
+		else                                                                         \
+			(t)->first = (f)->next;                                              \
+		if ((f)->next)                                                               \
+			(f)->next->prev = (f)->prev;                                         \
+		else                                                                         \
+			(t)->last = (f)->prev;                                               \
+		(f)->prev = (f)->next = NULL;                                                \
+		(f)->flag = 0;                                                               \
+	} while (0)
+
+#define LIST_APPEND(t, f, prev, next, first, last, flag)                                   \
+	do {                                                                                 \
+		(f)->prev = (t)->last;                                                       \
+		(f)->next = NULL;                                                            \
+		if ((t)->last)                                                               \
+			(t)->last->next = (f);                                               \
+		else                                                                         \
+			(t)->first = (f);                                                    \
+		(t)->last = (f);                                                             \
+		(f)->flag = 1;                                                               \
+	} while (0)
+
+static void clist_remove(struct flow_table *t, struct flow *f)
+{
+	LIST_UNLINK(t, f, cprev, cnext, cfirst, clast, on_clist);
+}
+
+static void zlist_append(struct flow_table *t, struct flow *f)
+{
+	LIST_APPEND(t, f, zprev, znext, zfirst, zlast, on_zlist);
+}
+
 static void ft_remove(struct flow_table *t, struct flow *f)
 {
+	clist_remove(t, f);
+	LIST_UNLINK(t, f, zprev, znext, zfirst, zlast, on_zlist);
 	struct flow **pp = &t->bucket[f->hash % FLOW_BUCKETS];
 	while (*pp && *pp != f)
 		pp = &(*pp)->hnext;
@@ -164,17 +211,97 @@ static void ft_remove(struct flow_table *t, struct flow *f)
 
 /* ---- connections ------------------------------------------------------- */
 
-static int keep_conn(struct analysis *a, struct rdp_conn *c)
+static int held_less(const struct rdp_conn *x, const struct rdp_conn *y)
 {
-	if (a->nconns == a->conns_cap) {
+	if (x->first_frame != y->first_frame)
+		return x->first_frame < y->first_frame;
+	return x->transport < y->transport;
+}
+
+static void held_push(struct analysis *a, struct rdp_conn *c)
+{
+	uint32_t i = a->nheld++;
+	a->held[i] = c;
+	while (i > 0) {
+		uint32_t up = (i - 1) / 2;
+		if (!held_less(a->held[i], a->held[up]))
+			break;
+		struct rdp_conn *t = a->held[up];
+		a->held[up] = a->held[i];
+		a->held[i] = t;
+		i = up;
+	}
+}
+
+static struct rdp_conn *held_pop(struct analysis *a)
+{
+	struct rdp_conn *top = a->held[0];
+	a->held[0] = a->held[--a->nheld];
+	uint32_t i = 0;
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < a->nheld && held_less(a->held[l], a->held[m]))
+			m = l;
+		if (r < a->nheld && held_less(a->held[r], a->held[m]))
+			m = r;
+		if (m == i)
+			break;
+		struct rdp_conn *t = a->held[m];
+		a->held[m] = a->held[i];
+		a->held[i] = t;
+		i = m;
+	}
+	return top;
+}
+
+static void match_dns(struct analysis *a, struct rdp_conn *c);
+
+/* Hands over one finished connection: to the sink, or into conns[]. */
+static void emit(struct analysis *a, struct rdp_conn *c)
+{
+	c->index = ++a->nconns;
+	match_dns(a, c);
+	if (a->sink) {
+		a->sink(a->sink_ctx, c);
+		free(c);
+		return;
+	}
+	if (a->nconns > a->conns_cap) {
 		uint32_t cap = a->conns_cap ? a->conns_cap * 2 : 64;
 		struct rdp_conn **n = realloc(a->conns, cap * sizeof *n);
-		if (!n)
-			return -1;
+		if (!n) {
+			a->nconns--;
+			free(c);
+			return;
+		}
 		a->conns = n;
 		a->conns_cap = cap;
 	}
-	a->conns[a->nconns++] = c;
+	a->conns[a->nconns - 1] = c;
+}
+
+/*
+ * Releases the held connections that no live flow can precede any more:
+ * all of them at the end, the oldest when the hold is full.
+ */
+static void release(struct analysis *a, int all)
+{
+	while (a->nheld) {
+		const struct flow *oldest = a->ft ? a->ft->cfirst : NULL;
+		if (!all && a->nheld < CONN_HOLD_MAX && oldest &&
+		    oldest->first_frame <= a->held[0]->first_frame)
+			break;
+		emit(a, held_pop(a));
+	}
+}
+
+static int keep_conn(struct analysis *a, struct rdp_conn *c)
+{
+	if (!a->held && !(a->held = malloc(CONN_HOLD_MAX * sizeof *a->held)))
+		return -1;
+	if (a->nheld == CONN_HOLD_MAX)
+		emit(a, held_pop(a));
+	held_push(a, c);
 	return 0;
 }
 
@@ -343,6 +470,7 @@ static void flow_destroy(struct analysis *a, struct flow *f)
 	ft_remove(a->ft, f);
 	finalize_flow(a, f);
 	free(f);
+	release(a, 0);
 }
 
 static struct flow *flow_create(struct analysis *a, const struct flow_key *k, uint32_t h,
@@ -368,16 +496,24 @@ static struct flow *flow_create(struct analysis *a, const struct flow_key *k, ui
 	f->hnext = t->bucket[h % FLOW_BUCKETS];
 	t->bucket[h % FLOW_BUCKETS] = f;
 	lru_push(t, f);
+	LIST_APPEND(t, f, cprev, cnext, cfirst, clast, on_clist);
 	t->count++;
 	return f;
 }
 
 /* Flows idle for FLOW_IDLE_US are finished (oldest first, cheap to check). */
-static void expire_idle(struct analysis *a, int64_t now_us)
+/*
+ * Flows idle for FLOW_IDLE_US, and closed ones FLOW_LINGER_US after their
+ * close (late retransmissions still land in them), are finished: oldest
+ * first, so the check is cheap.
+ */
+static void expire(struct analysis *a, int64_t now_us)
 {
 	struct flow_table *t = a->ft;
 	while (t->oldest && now_us - t->oldest->last_us > FLOW_IDLE_US)
 		flow_destroy(a, t->oldest);
+	while (t->zfirst && now_us - t->zfirst->close_us > FLOW_LINGER_US)
+		flow_destroy(a, t->zfirst);
 }
 
 /* ---- TCP --------------------------------------------------------------- */
@@ -506,6 +642,7 @@ static void pending_payload(struct analysis *a, struct flow *f, int dir, const s
 	if (f->first_payload_frame[0] && f->first_payload_frame[1]) {
 		f->kind = FL_IGNORED;
 		a->cap.ignored_tcp_flows++;
+		clist_remove(a->ft, f); /* never reported: nothing waits for it */
 	}
 }
 
@@ -560,6 +697,10 @@ static void on_tcp(struct analysis *a, const struct pkt *p, int64_t ts_us)
 	f->packets++;
 	f->bytes += p->wirelen;
 	tcp_flags_facts(f, dir, p, ts_us);
+	if (f->tcp.close && !f->on_zlist && !f->close_us) {
+		f->close_us = ts_us;
+		zlist_append(a->ft, f);
+	}
 
 	switch (f->kind) {
 	case FL_PENDING:
@@ -737,8 +878,8 @@ static void on_packet(struct analysis *a, const struct pcap_pkthdr *h, const uin
 	a->cap.pkt_status[st]++;
 	if (st != PKT_OK)
 		return;
-	if ((a->cap.frames & 0x3FF) == 0)
-		expire_idle(a, ts_us);
+	if ((a->cap.frames & 0x3F) == 0)
+		expire(a, ts_us);
 	switch (p.proto) {
 	case 6:
 		on_tcp(a, &p, ts_us);
@@ -755,36 +896,22 @@ static void on_packet(struct analysis *a, const struct pcap_pkthdr *h, const uin
 	}
 }
 
-static int conn_cmp(const void *x, const void *y)
+/* Names a connection's server after the DNS answer that pointed at it. */
+static void match_dns(struct analysis *a, struct rdp_conn *c)
 {
-	const struct rdp_conn *a = *(struct rdp_conn *const *)x;
-	const struct rdp_conn *b = *(struct rdp_conn *const *)y;
-	if (a->first_frame != b->first_frame)
-		return a->first_frame < b->first_frame ? -1 : 1;
-	return a->transport - b->transport;
-}
-
-/* Names each connection's server after the DNS answer that pointed at it. */
-static void match_dns(struct analysis *a)
-{
-	for (uint32_t i = 0; i < a->nconns; i++) {
-		struct rdp_conn *c = a->conns[i];
-		for (int j = a->ndns - 1; j >= 0; j--) {
-			const struct dns_note *n = &a->dns[j];
-			if (!n->m.is_response || n->frame > c->first_frame)
-				continue;
-			for (int k = 0; k < n->m.answers_stored; k++) {
-				const struct dns_answer *an = &n->m.answers[k];
-				size_t len = an->type == 1 ? 4 : an->type == 28 ? 16 : 0;
-				if (len && (an->type == 1) == (c->ipver == 4) &&
-				    !memcmp(an->addr, c->server, len)) {
-					str_copy(c->dns_name, sizeof c->dns_name, n->m.qname);
-					c->dns_frame = n->frame;
-					break;
-				}
+	for (int j = a->ndns - 1; j >= 0; j--) {
+		const struct dns_note *n = &a->dns[j];
+		if (!n->m.is_response || n->frame > c->first_frame)
+			continue;
+		for (int k = 0; k < n->m.answers_stored; k++) {
+			const struct dns_answer *an = &n->m.answers[k];
+			size_t len = an->type == 1 ? 4 : an->type == 28 ? 16 : 0;
+			if (len && (an->type == 1) == (c->ipver == 4) &&
+			    !memcmp(an->addr, c->server, len)) {
+				str_copy(c->dns_name, sizeof c->dns_name, n->m.qname);
+				c->dns_frame = n->frame;
+				return;
 			}
-			if (c->dns_frame)
-				break;
 		}
 	}
 }
@@ -834,13 +961,12 @@ enum analyze_result analyze_file(const char *path, struct analysis *a, char *err
 			 "capture file damaged after frame %llu: %s",
 			 (unsigned long long)a->cap.frames, pcap_geterr(pc));
 	}
+	/* End of capture: finish the flows in order of creation. */
+	while (a->ft->cfirst)
+		flow_destroy(a, a->ft->cfirst);
 	while (a->ft->oldest)
 		flow_destroy(a, a->ft->oldest);
-	if (a->nconns > 1) /* conns is NULL when there are none: not for qsort */
-		qsort(a->conns, a->nconns, sizeof a->conns[0], conn_cmp);
-	for (uint32_t i = 0; i < a->nconns; i++)
-		a->conns[i]->index = i + 1;
-	match_dns(a);
+	release(a, 1);
 out:
 	pcap_close(pc);
 	return rc;
@@ -859,8 +985,14 @@ void analysis_free(struct analysis *a)
 		free(a->ft);
 		a->ft = NULL;
 	}
-	for (uint32_t i = 0; i < a->nconns; i++)
-		free(a->conns[i]);
+	for (uint32_t i = 0; i < a->nheld; i++)
+		free(a->held[i]);
+	free(a->held);
+	a->held = NULL;
+	a->nheld = 0;
+	if (!a->sink)
+		for (uint32_t i = 0; i < a->nconns; i++)
+			free(a->conns[i]);
 	free(a->conns);
 	free(a->dns);
 	a->conns = NULL;

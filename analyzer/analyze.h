@@ -15,7 +15,9 @@
 #include "packet.h"
 
 #define FLOW_MAX 65536           /* live flows tracked at once */
-#define FLOW_IDLE_US (300LL * 1000000) /* a flow idle this long is finished */
+#define FLOW_IDLE_US (120LL * 1000000) /* a flow idle this long is finished */
+#define FLOW_LINGER_US (2LL * 1000000) /* a closed flow is finished this much later */
+#define CONN_HOLD_MAX 1024       /* finished connections held back to keep them in order */
 #define DNS_NOTE_MAX 256         /* DNS messages kept */
 #define ICMP_LOOSE_MAX 32        /* ICMP errors matching no connection, kept */
 #define RDP_PORTS_MAX 16
@@ -51,11 +53,22 @@ struct analyze_opts {
 	int nports;
 };
 
+/*
+ * Receives each connection once its flow is finished, in order of first
+ * frame (unless more than CONN_HOLD_MAX finished ones wait behind a
+ * long-lived connection).  The connection is freed when the call returns.
+ */
+typedef void (*conn_sink_fn)(void *ctx, const struct rdp_conn *c);
+
 struct analysis {
 	struct capture_info cap;
-	struct rdp_conn **conns; /* sorted by first frame after analyze_file */
-	uint32_t nconns;
+	conn_sink_fn sink;       /* set by the caller; without one, conns[] keeps them all */
+	void *sink_ctx;
+	struct rdp_conn **conns; /* without a sink: every connection, in order of first frame */
+	uint32_t nconns;         /* connections reported (with or without a sink) */
 	uint32_t conns_cap;
+	struct rdp_conn **held;  /* finished, waiting for older ones: a min-heap by first frame */
+	uint32_t nheld;
 	struct dns_note *dns;
 	int ndns;
 	uint32_t dns_dropped;

@@ -16,12 +16,38 @@
 
 /* One capture as a JSON object (caller owns the reference). */
 json_t *report_capture_json(const struct analysis *a);
+/* One connection as a JSON object (caller owns the reference). */
+json_t *report_conn_json(const struct rdp_conn *c);
+
+/*
+ * Streaming JSON, for captures too large to hold: the same document as
+ * report_document, written as connections are finished.  Per capture:
+ * capture_begin, conn for each connection, capture_end.  The capture's
+ * "connections" key comes first, the others (known at the end) after it.
+ */
+struct json_stream {
+	FILE *out;
+	int captures;      /* captures begun */
+	int conns;         /* connections written in the current capture */
+	int err;
+};
+void report_json_stream_begin(struct json_stream *js, FILE *out);
+void report_json_capture_begin(struct json_stream *js);
+void report_json_conn(struct json_stream *js, const struct rdp_conn *c);
+void report_json_capture_end(struct json_stream *js, const struct analysis *a);
+/* Returns 0, or -1 when a write failed. */
+int report_json_stream_end(struct json_stream *js);
 /* The whole document: {"schema_version", "tool", "captures": [...]}. */
 json_t *report_document(json_t *captures);
 /* Writes a document with sorted keys and a final newline; 0 or -1. */
 int report_json_write(FILE *out, json_t *doc);
 
+/* The whole text report of an analysis that kept its connections. */
 void report_text(FILE *out, const struct analysis *a);
+/* Streaming: the file line, each connection as it comes, then the totals. */
+void report_text_header(FILE *out, const struct analysis *a);
+void report_text_conn(FILE *out, const struct rdp_conn *c);
+void report_text_footer(FILE *out, const struct analysis *a);
 
 /* "2019-07-30T19:59:16.123456Z" */
 const char *report_time_str(int64_t us, char *buf, size_t cap);

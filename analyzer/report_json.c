@@ -6,6 +6,7 @@
 #include "report.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "icmp.h"
@@ -437,7 +438,7 @@ static json_t *icmp_json(const struct icmp_note *n)
 	return o;
 }
 
-static json_t *conn_json(const struct rdp_conn *c)
+json_t *report_conn_json(const struct rdp_conn *c)
 {
 	json_t *o = json_object();
 	put_int(o, "index", c->index);
@@ -538,7 +539,8 @@ static json_t *dns_json(const struct dns_note *n)
 	return o;
 }
 
-json_t *report_capture_json(const struct analysis *a)
+/* Everything about a capture but its connections. */
+static json_t *capture_summary_json(const struct analysis *a)
 {
 	const struct capture_info *ci = &a->cap;
 	json_t *o = json_object();
@@ -564,10 +566,7 @@ json_t *report_capture_json(const struct analysis *a)
 	put_int(o, "snaplen_cut_frames", (long long)ci->snap_cut);
 	put(o, "read_error", ci->read_error ? json_string(ci->read_error_text) : json_null());
 	put_int(o, "flows_evicted", (long long)ci->flows_evicted);
-	json_t *cs = json_array();
-	for (uint32_t i = 0; i < a->nconns; i++)
-		json_array_append_new(cs, conn_json(a->conns[i]));
-	put(o, "connections", cs);
+	put_int(o, "connection_count", a->nconns);
 	json_t *dn = json_array();
 	for (int i = 0; i < a->ndns; i++)
 		json_array_append_new(dn, dns_json(&a->dns[i]));
@@ -578,6 +577,96 @@ json_t *report_capture_json(const struct analysis *a)
 		json_array_append_new(ic, icmp_json(&a->icmp[i]));
 	put(o, "icmp_unmatched", ic);
 	return o;
+}
+
+json_t *report_capture_json(const struct analysis *a)
+{
+	json_t *o = capture_summary_json(a);
+	json_t *cs = json_array();
+	for (uint32_t i = 0; i < a->nconns; i++)
+		json_array_append_new(cs, report_conn_json(a->conns[i]));
+	put(o, "connections", cs);
+	return o;
+}
+
+#define DUMP_FLAGS (JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(9))
+
+/*
+ * Writes a dumped object's members (its text without the outer braces)
+ * with every line indented by `indent` more spaces.
+ */
+static void write_members(struct json_stream *js, const char *text, int indent)
+{
+	const char *p = strchr(text, '\n'); /* after "{" */
+	const char *end = strrchr(text, '\n'); /* before "}" */
+	if (!p || !end || end <= p)
+		return;
+	for (p++; p < end;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (fprintf(js->out, "%*s%.*s\n", indent, "", (int)n, p) < 0)
+			js->err = 1;
+		p += n + 1;
+	}
+}
+
+void report_json_stream_begin(struct json_stream *js, FILE *out)
+{
+	memset(js, 0, sizeof *js);
+	js->out = out;
+	if (fputs("{\n  \"captures\": [", out) == EOF)
+		js->err = 1;
+}
+
+void report_json_capture_begin(struct json_stream *js)
+{
+	if (fprintf(js->out, "%s\n    {\n      \"connections\": [", js->captures ? "," : "") < 0)
+		js->err = 1;
+	js->captures++;
+	js->conns = 0;
+}
+
+void report_json_conn(struct json_stream *js, const struct rdp_conn *c)
+{
+	json_t *o = report_conn_json(c);
+	char *text = json_dumps(o, DUMP_FLAGS);
+	json_decref(o);
+	if (!text) {
+		js->err = 1;
+		return;
+	}
+	if (fprintf(js->out, "%s\n        {\n", js->conns ? "," : "") < 0)
+		js->err = 1;
+	write_members(js, text, 8);
+	if (fputs("        }", js->out) == EOF)
+		js->err = 1;
+	free(text);
+	js->conns++;
+}
+
+void report_json_capture_end(struct json_stream *js, const struct analysis *a)
+{
+	json_t *o = capture_summary_json(a);
+	char *text = json_dumps(o, DUMP_FLAGS);
+	json_decref(o);
+	if (!text) {
+		js->err = 1;
+		return;
+	}
+	if (fputs(js->conns ? "\n      ],\n" : "],\n", js->out) == EOF)
+		js->err = 1;
+	write_members(js, text, 4);
+	if (fputs("    }", js->out) == EOF)
+		js->err = 1;
+	free(text);
+}
+
+int report_json_stream_end(struct json_stream *js)
+{
+	if (fprintf(js->out, "%s],\n  \"schema_version\": %d,\n  \"tool\": \"rdprobe %s\"\n}\n",
+		    js->captures ? "\n  " : "", RDPROBE_SCHEMA_VERSION, RDPROBE_VERSION) < 0)
+		js->err = 1;
+	return js->err ? -1 : 0;
 }
 
 json_t *report_document(json_t *captures)
@@ -591,7 +680,7 @@ json_t *report_document(json_t *captures)
 
 int report_json_write(FILE *out, json_t *doc)
 {
-	if (json_dumpf(doc, out, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(9)) != 0)
+	if (json_dumpf(doc, out, DUMP_FLAGS) != 0)
 		return -1;
 	return fputc('\n', out) == EOF ? -1 : 0;
 }

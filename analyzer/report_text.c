@@ -133,6 +133,8 @@ static void tls_text(FILE *out, const struct rdp_conn *c)
 		fprintf(out, "%s, cipher %s (0x%04x)", v ? v : "?", cn ? cn : "?", t->cipher);
 	else if (t->client_hello_frame)
 		fprintf(out, "ClientHello only");
+	else
+		fprintf(out, "no hello seen");
 	if (t->sni[0])
 		fprintf(out, ", SNI %s", t->sni);
 	fprintf(out, "; encrypted records client %u / server %u\n", t->app_records[0], t->app_records[1]);
@@ -201,7 +203,7 @@ static void udp_text(FILE *out, const struct rdp_conn *c)
 	fprintf(out, "; datagrams client %u / server %u\n", u->datagrams[0], u->datagrams[1]);
 }
 
-static void conn_text(FILE *out, const struct rdp_conn *c)
+void report_text_conn(FILE *out, const struct rdp_conn *c)
 {
 	char ca[64], sa[64];
 	fprintf(out, "\nConnection %u  %s %s%s%s:%u -> %s%s%s:%u", c->index,
@@ -234,12 +236,18 @@ static void conn_text(FILE *out, const struct rdp_conn *c)
 			c->viol[i].text);
 }
 
-void report_text(FILE *out, const struct analysis *a)
+void report_text_header(FILE *out, const struct analysis *a)
+{
+	fprintf(out, "%s: %s\n", a->cap.path, a->cap.dlt_name);
+}
+
+void report_text_footer(FILE *out, const struct analysis *a)
 {
 	const struct capture_info *ci = &a->cap;
 	char t0[40];
-	fprintf(out, "%s: %s, %llu frames, %s, %.3f s, %u RDP connection%s\n", ci->path, ci->dlt_name,
-		(unsigned long long)ci->frames, ci->first_us ? report_time_str(ci->first_us, t0, sizeof t0) : "-",
+	fprintf(out, "\n%s: %llu frames, %s, %.3f s, %u RDP connection%s\n", ci->path,
+		(unsigned long long)ci->frames,
+		ci->first_us ? report_time_str(ci->first_us, t0, sizeof t0) : "-",
 		(double)(ci->last_us - ci->first_us) / 1e6, a->nconns, a->nconns == 1 ? "" : "s");
 	if (ci->read_error)
 		fprintf(out, "  note: %s\n", ci->read_error_text);
@@ -249,13 +257,11 @@ void report_text(FILE *out, const struct analysis *a)
 	if (ci->flows_evicted)
 		fprintf(out, "  note: %llu flows evicted to stay within the flow table limit\n",
 			(unsigned long long)ci->flows_evicted);
-	for (uint32_t i = 0; i < a->nconns; i++)
-		conn_text(out, a->conns[i]);
 	for (int i = 0; i < a->ndns; i++) {
 		const struct dns_note *n = &a->dns[i];
 		if (!n->m.is_response)
 			continue;
-		fprintf(out, "\nDNS frame %llu: %s", (unsigned long long)n->frame, n->m.qname);
+		fprintf(out, "  DNS frame %llu: %s", (unsigned long long)n->frame, n->m.qname);
 		for (int k = 0; k < n->m.answers_stored; k++) {
 			char b[64];
 			const struct dns_answer *an = &n->m.answers[k];
@@ -269,4 +275,12 @@ void report_text(FILE *out, const struct analysis *a)
 			fprintf(out, " (no answer, rcode %u)", n->m.rcode);
 		fputc('\n', out);
 	}
+}
+
+void report_text(FILE *out, const struct analysis *a)
+{
+	report_text_header(out, a);
+	for (uint32_t i = 0; i < a->nconns; i++)
+		report_text_conn(out, a->conns[i]);
+	report_text_footer(out, a);
 }

@@ -53,6 +53,34 @@ static int parse_port(const char *s, uint16_t *out)
 	return 0;
 }
 
+/* Connections are written as the analysis finishes them. */
+struct sink_ctx {
+	struct json_stream *js; /* NULL: text */
+	const struct analysis *a;
+	int started;
+};
+
+static void start_capture(struct sink_ctx *sc)
+{
+	if (sc->started)
+		return;
+	sc->started = 1;
+	if (sc->js)
+		report_json_capture_begin(sc->js);
+	else
+		report_text_header(stdout, sc->a);
+}
+
+static void on_conn(void *ctx, const struct rdp_conn *c)
+{
+	struct sink_ctx *sc = ctx;
+	start_capture(sc);
+	if (sc->js)
+		report_json_conn(sc->js, c);
+	else
+		report_text_conn(stdout, c);
+}
+
 static int cmd_analyze(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -89,12 +117,19 @@ static int cmd_analyze(int argc, char **argv)
 	if (optind == argc)
 		return usage_error("analyze: no capture file given", NULL);
 
-	json_t *captures = json ? json_array() : NULL;
+	struct json_stream js;
+	struct sink_ctx sc = {json ? &js : NULL, NULL, 0};
+	if (json)
+		report_json_stream_begin(&js, stdout);
 	for (int i = optind; i < argc; i++) {
 		struct analysis a;
 		char err[512];
 		memset(&a, 0, sizeof a);
 		a.opts = ao;
+		a.sink = on_conn;
+		a.sink_ctx = &sc;
+		sc.a = &a;
+		sc.started = 0;
 		enum analyze_result r = analyze_file(argv[i], &a, err, sizeof err);
 		if (r != ANALYZE_OK) {
 			fprintf(stderr, "rdprobe: %s\n", err);
@@ -102,18 +137,15 @@ static int cmd_analyze(int argc, char **argv)
 			rc = r == ANALYZE_NO_MEMORY ? EXIT_INTERNAL : EXIT_USAGE;
 			continue;
 		}
+		start_capture(&sc);
 		if (json)
-			json_array_append_new(captures, report_capture_json(&a));
+			report_json_capture_end(&js, &a);
 		else
-			report_text(stdout, &a);
+			report_text_footer(stdout, &a);
 		analysis_free(&a);
 	}
-	if (json) {
-		json_t *doc = report_document(captures);
-		if (report_json_write(stdout, doc))
-			rc = EXIT_INTERNAL;
-		json_decref(doc);
-	}
+	if (json && report_json_stream_end(&js))
+		rc = EXIT_INTERNAL;
 	if (fflush(stdout) == EOF) {
 		fprintf(stderr, "rdprobe: cannot write the report\n");
 		return EXIT_INTERNAL;

@@ -135,7 +135,8 @@ expect "exit $rc, not 0" is_rc 0
 expect "stderr not empty" empty "$tmp/err"
 expect "no damage note" has_line "$tmp/out" \
 	"  note: capture file damaged after frame 66: truncated dump file; tried to read 66 captured bytes, only got 56"
-expect "summary line" starts_with "$tmp/out" "$tmp/cut.pcap: EN10MB, 66 frames, 2026-11-25T12:32:42.884475Z, 3.644 s, 1 RDP connection"
+expect "file line" starts_with "$tmp/out" "$tmp/cut.pcap: EN10MB"
+expect "summary line" has_line "$tmp/out" "$tmp/cut.pcap: 66 frames, 2026-11-25T12:32:42.884475Z, 3.644 s, 1 RDP connection"
 check "truncated in the last record: text note"
 run analyze --json "$tmp/cut.pcap"
 cp "$tmp/out" "$tmp/cut.json"
@@ -164,7 +165,8 @@ expect "exit $rc, not 0" is_rc 0
 expect "stderr not empty" empty "$tmp/err"
 expect "no damage note" has_line "$tmp/out" \
 	"  note: capture file damaged after frame 0: invalid packet capture length 2147483647, bigger than snaplen of 65535"
-expect "summary line" starts_with "$tmp/out" "$tmp/giant.pcap: EN10MB, 0 frames, -, 0.000 s, 0 RDP connections"
+expect "file line" starts_with "$tmp/out" "$tmp/giant.pcap: EN10MB"
+expect "summary line" has_line "$tmp/out" "$tmp/giant.pcap: 0 frames, -, 0.000 s, 0 RDP connections"
 check "record caplen 0x7fffffff: noted, nothing decoded"
 
 # ---- usage -------------------------------------------------------------------
@@ -265,7 +267,7 @@ check "two files: byte-identical across runs"
 run analyze "$TLS" "$tmp/missing.pcap"
 begin
 expect "exit $rc, not 2" is_rc 2
-expect "good file not reported" starts_with "$tmp/out" "$TLS: EN10MB, 67 frames"
+expect "good file not reported" has_line "$tmp/out" "$TLS: 67 frames, 2026-11-25T12:32:42.884475Z, 3.686 s, 1 RDP connection"
 expect "its ladder" has_line "$tmp/out" \
 	"          6 +0.007816  |<--- X.224 Connection Confirm, selected SSL (0x1) --------------|"
 expect "stderr not one line" one_line "$tmp/err"
