@@ -31,8 +31,8 @@ static enum pkt_status tcp(struct cur *c, struct pkt *p, uint32_t l4_wire)
 	p->tcp_flags = cur_u8(c) & 0x3F;
 	p->window = cur_be16(c);
 	cur_skip(c, 4);
-	if (c->err)
-		return PKT_TRUNCATED;
+	if (c->err) /* c ends at the IP length: if that leaves no room, it is wrong, not cut */
+		return l4_wire < 20 ? PKT_INVALID : PKT_TRUNCATED;
 	if (off < 5 || (uint32_t)off * 4 > l4_wire)
 		return PKT_INVALID;
 	p->wscale = -1;
@@ -73,7 +73,7 @@ static enum pkt_status udp(struct cur *c, struct pkt *p, uint32_t l4_wire)
 	uint16_t len = cur_be16(c);
 	cur_skip(c, 2);
 	if (c->err)
-		return PKT_TRUNCATED;
+		return l4_wire < 8 ? PKT_INVALID : PKT_TRUNCATED;
 	/* IPv6 jumbograms carry length 0; otherwise trust the smaller one. */
 	uint32_t wire = l4_wire;
 	if (len >= 8 && len < wire)

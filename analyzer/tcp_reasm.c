@@ -111,7 +111,8 @@ static void deliver(struct reasm_dir *r, const uint8_t *data, size_t len, uint64
 }
 
 /* Delivers held out-of-order segments that the in-order point has reached. */
-static void drain(struct reasm_dir *r, uint64_t frame, int64_t ts_us, reasm_deliver_fn fn, void *ctx, int dir)
+static void drain(struct reasm_dir *r, struct tcp_dir_facts *st, uint64_t frame, int64_t ts_us,
+		  reasm_deliver_fn fn, void *ctx, int dir)
 {
 	int progress = 1;
 	while (progress) {
@@ -123,9 +124,14 @@ static void drain(struct reasm_dir *r, uint64_t frame, int64_t ts_us, reasm_deli
 			uint32_t end = s->seq + s->len;
 			if (seq_lt(r->next, end)) {
 				uint32_t skip = r->next - s->seq;
-				if (s->data)
+				if (s->data) {
 					deliver(r, s->data + skip, s->len - skip, frame, ts_us, fn,
 						ctx, dir);
+				} else if (!r->stopped) {
+					/* Held without data: the snap length cut it. */
+					note_hole(r, st, s->frame, r->next, end - r->next, 0);
+					reasm_stop(r);
+				}
 				r->next = end;
 			}
 			free(s->data);
@@ -235,16 +241,28 @@ void reasm_segment(struct reasm_dir *r, struct tcp_dir_facts *st, const struct p
 			r->next = seq + have;
 			skip_gap(r, st, p->frame, end, 0);
 		}
-		drain(r, p->frame, ts_us, fn, ctx, dir);
+		drain(r, st, p->frame, ts_us, fn, ctx, dir);
 		return;
 	}
 
 	/* Ahead of the in-order point: hold it until the gap fills. */
 	st->out_of_order++;
 	if (r->nooo == REASM_OOO_SEGS || r->ooo_bytes + len > REASM_OOO_BYTES) {
-		/* Too much out of order: give the gap up as a hole. */
-		skip_gap(r, st, p->frame, lowest_ooo(r), 0);
-		drain(r, p->frame, ts_us, fn, ctx, dir);
+		/*
+		 * Too much out of order: give the gap up as a hole, up to the
+		 * lowest segment held or this one.  Held segments must stay
+		 * ahead of the in-order point, so one it now reaches is taken.
+		 */
+		uint32_t upto = r->nooo && seq_lt(lowest_ooo(r), seq) ? lowest_ooo(r) : seq;
+		skip_gap(r, st, p->frame, upto, 0);
+		drain(r, st, p->frame, ts_us, fn, ctx, dir);
+		if (seq_leq(seq, r->next)) {
+			if (seq_lt(r->next, end)) {
+				r->next = end;
+				drain(r, st, p->frame, ts_us, fn, ctx, dir);
+			}
+			return;
+		}
 		if (r->nooo == REASM_OOO_SEGS || r->ooo_bytes + len > REASM_OOO_BYTES)
 			return;
 	}
@@ -273,42 +291,45 @@ void reasm_segment(struct reasm_dir *r, struct tcp_dir_facts *st, const struct p
 
 void reasm_peer_ack(struct reasm_dir *r, struct tcp_dir_facts *st, uint32_t ack, uint64_t frame)
 {
-	if (!r->init)
-		return;
-	uint32_t limit = r->next + (r->fin && r->fin_seq == r->next ? 1u : 0u);
-	if (!seq_lt(limit, ack))
+	if (!r->init || !seq_lt(r->next, ack))
 		return;
 	/* Only a modest jump is a capture gap; a wild ACK is not evidence. */
-	if (ack - limit > 64u * 1024 * 1024)
+	if (ack - r->next > 64u * 1024 * 1024)
 		return;
-	uint32_t upto = ack;
-	if (r->nooo) {
-		uint32_t lo = lowest_ooo(r);
-		if (seq_lt(lo, upto))
-			upto = lo;
-	}
-	if (upto == r->next)
-		return;
-	st->acked_unseen++;
-	st->acked_unseen_bytes += upto - r->next;
-	if (!st->acked_unseen_frame)
-		st->acked_unseen_frame = frame;
-	skip_gap(r, st, frame, upto, 1);
-	/* The held segments beyond the gap are now in order (ranges only). */
-	while (r->nooo) {
-		uint32_t lo = lowest_ooo(r);
-		if (!seq_leq(lo, r->next))
-			break;
-		for (int i = 0; i < r->nooo; i++) {
-			if (r->ooo[i].seq != lo)
-				continue;
-			uint32_t e = lo + r->ooo[i].len;
-			if (seq_lt(r->next, e))
-				r->next = e;
-			free(r->ooo[i].data);
-			r->ooo_bytes -= r->ooo[i].len;
-			r->ooo[i] = r->ooo[--r->nooo];
-			break;
+	/* The FIN takes a sequence number, not a byte. */
+	if (r->fin && seq_lt(r->fin_seq, ack))
+		ack = r->fin_seq;
+	/* Every gap below the ACK reached the peer: each is a hole the capture missed. */
+	while (seq_lt(r->next, ack)) {
+		uint32_t upto = ack;
+		if (r->nooo) {
+			uint32_t lo = lowest_ooo(r);
+			if (seq_lt(lo, upto))
+				upto = lo;
+		}
+		if (seq_lt(r->next, upto)) {
+			st->acked_unseen++;
+			st->acked_unseen_bytes += upto - r->next;
+			if (!st->acked_unseen_frame)
+				st->acked_unseen_frame = frame;
+			skip_gap(r, st, frame, upto, 1);
+		}
+		/* The held segments beyond the gap are now in order (ranges only). */
+		while (r->nooo) {
+			uint32_t lo = lowest_ooo(r);
+			if (!seq_leq(lo, r->next))
+				break;
+			for (int i = 0; i < r->nooo; i++) {
+				if (r->ooo[i].seq != lo)
+					continue;
+				uint32_t e = lo + r->ooo[i].len;
+				if (seq_lt(r->next, e))
+					r->next = e;
+				free(r->ooo[i].data);
+				r->ooo_bytes -= r->ooo[i].len;
+				r->ooo[i] = r->ooo[--r->nooo];
+				break;
+			}
 		}
 	}
 }

@@ -107,6 +107,8 @@ static enum dec_status open_tpdu(struct cur *c, struct cur *tpdu, struct cur *re
 {
 	int cut = 0;
 
+	/* Callers read *tpdu even when the header is cut short: empty and failed until set. */
+	*tpdu = *rest = (struct cur){c->p, c->p, CUR_TRUNCATED};
 	if (cur_u8(c) != 3)
 		return c->err ? DEC_TRUNCATED : DEC_INVALID;
 	cur_skip(c, 1);
@@ -129,6 +131,19 @@ static enum dec_status open_tpdu(struct cur *c, struct cur *tpdu, struct cur *re
 }
 
 /*
+ * The LI-declared header ended before its fields did: the capture's fault
+ * when open_tpdu found the packet cut (st is TRUNCATED), else the sender's.
+ */
+static enum dec_status header_short(enum dec_status st, const char **why)
+{
+	if (st == DEC_TRUNCATED)
+		return DEC_TRUNCATED;
+	if (why)
+		*why = "X.224 header (LI) too short for its fields";
+	return DEC_INVALID;
+}
+
+/*
  * X.224 Connection Request with RDP data (MS-RDPBCGR 2.2.1.1):
  *   LI | E0 | DST-REF(2) | SRC-REF(2) | class | [cookie "...\r\n"]
  *   [RDP_NEG_REQ: type=1 | flags | length=8 (LE16) | requestedProtocols (LE32)]
@@ -145,13 +160,16 @@ enum dec_status x224_parse_cr(struct cur *c, struct x224_cr_facts *f)
 		f->why = "TPKT/X.224 header lengths inconsistent";
 		return f->status = st;
 	}
-	if (cur_u8(&h) != X224_TPDU_CR) {
+	uint8_t code = cur_u8(&h);
+	if (h.err)
+		return f->status = header_short(st, &f->why);
+	if (code != X224_TPDU_CR) {
 		f->why = "not an X.224 Connection Request";
-		return f->status = h.err ? DEC_TRUNCATED : DEC_INVALID;
+		return f->status = DEC_INVALID;
 	}
 	cur_skip(&h, 5); /* DST-REF, SRC-REF, class option */
 	if (h.err)
-		return f->status = DEC_TRUNCATED;
+		return f->status = header_short(st, &f->why);
 
 	/* Variable part: optional cookie line, then optional negotiation. */
 	size_t left = cur_left(&h);
@@ -164,6 +182,8 @@ enum dec_status x224_parse_cr(struct cur *c, struct x224_cr_facts *f)
 			/* No CR LF inside the header: a cookie cut short. */
 			str_from_bytes(f->cookie, sizeof f->cookie, v, left);
 			f->cookie_kind = COOKIE_ROUTING_TOKEN;
+			if (st == DEC_TRUNCATED)
+				return f->status = DEC_TRUNCATED;
 			f->why = "cookie without CR LF inside the TPDU header";
 			return f->status = DEC_INVALID;
 		}
@@ -185,7 +205,7 @@ enum dec_status x224_parse_cr(struct cur *c, struct x224_cr_facts *f)
 		uint8_t flags = cur_u8(&h);
 		uint16_t len = cur_le16(&h);
 		if (h.err)
-			return f->status = DEC_TRUNCATED;
+			return f->status = header_short(st, &f->why);
 		if (type == NEG_REQ && len == 8) {
 			f->neg_present = 1;
 			f->neg_flags = flags;
@@ -200,7 +220,7 @@ enum dec_status x224_parse_cr(struct cur *c, struct x224_cr_facts *f)
 		}
 	}
 	if (h.err)
-		return f->status = DEC_TRUNCATED;
+		return f->status = header_short(st, &f->why);
 	return f->status = st;
 }
 
@@ -221,14 +241,14 @@ enum dec_status x224_parse_cc(struct cur *c, struct x224_cc_facts *f)
 	}
 	f->tpdu_code = cur_u8(&h);
 	if (h.err)
-		return f->status = DEC_TRUNCATED;
+		return f->status = header_short(st, &f->why);
 	if ((f->tpdu_code & 0xF0) != X224_TPDU_CC) {
 		f->why = "not an X.224 Connection Confirm";
 		return f->status = DEC_INVALID;
 	}
 	cur_skip(&h, 5);
 	if (h.err)
-		return f->status = DEC_TRUNCATED;
+		return f->status = header_short(st, &f->why);
 	if (cur_left(&h) == 0)
 		return f->status = st; /* legacy confirm: standard RDP security */
 	uint8_t type = cur_u8(&h);
@@ -236,7 +256,7 @@ enum dec_status x224_parse_cc(struct cur *c, struct x224_cc_facts *f)
 	uint16_t len = cur_le16(&h);
 	uint32_t value = cur_le32(&h);
 	if (h.err)
-		return f->status = DEC_TRUNCATED;
+		return f->status = header_short(st, &f->why);
 	if (type == NEG_RSP)
 		f->selected = value;
 	else if (type == NEG_FAILURE)
@@ -271,7 +291,7 @@ enum dec_status x224_data(struct cur *c, struct cur *user)
 		return st;
 	uint8_t code = cur_u8(&h);
 	if (h.err)
-		return DEC_TRUNCATED;
+		return header_short(st, NULL);
 	if (code != X224_TPDU_DT)
 		return DEC_UNSUPPORTED;
 	*user = rest;
