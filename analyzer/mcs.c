@@ -543,6 +543,24 @@ static int gcc_create_request(struct span *s, struct span *blocks, enum dec_stat
 }
 
 /*
+ * The BER application tag of a connect PDU (7f 65 / 7f 66) and its
+ * definite length: *pdu spans its contents.  Returns 0 when unreadable.
+ */
+static int open_connect_pdu(struct span *top, uint8_t app, struct span *pdu, enum dec_status *st)
+{
+	uint8_t t0 = cur_u8(&top->c), t1 = cur_u8(&top->c);
+	if (!top->c.err && (t0 != 0x7f || t1 != app))
+		cur_fail(&top->c, CUR_INVALID);
+	size_t len = ber_len(&top->c);
+	*pdu = span_sub(top, len, st);
+	if (top->c.err) {
+		note(st, top->c.err == CUR_INVALID ? DEC_INVALID : DEC_TRUNCATED);
+		return 0;
+	}
+	return 1;
+}
+
+/*
  * MS-RDPBCGR 2.2.1.3 Client MCS Connect Initial PDU, T.125 7 part 2
  * Connect-Initial (BER, definite lengths):
  *
@@ -566,15 +584,9 @@ enum dec_status mcs_parse_connect_initial(struct cur *c, struct mcs_ci_facts *f)
 	memset(f, 0, sizeof *f);
 	f->frame = frame;
 
-	uint8_t t0 = cur_u8(&top.c), t1 = cur_u8(&top.c);
-	if (!top.c.err && (t0 != 0x7f || t1 != 0x65))
-		cur_fail(&top.c, CUR_INVALID);
-	size_t len = ber_len(&top.c);
-	struct span ci = span_sub(&top, len, &st);
-	if (top.c.err) {
-		note(&st, top.c.err == CUR_INVALID ? DEC_INVALID : DEC_TRUNCATED);
+	struct span ci;
+	if (!open_connect_pdu(&top, 0x65, &ci, &st))
 		goto out;
-	}
 
 	struct span sel = ber_elem(&ci, 0x04, 0, SIZE_MAX, &st); /* callingDomainSelector */
 	note(&st, span_end(&sel));
@@ -868,15 +880,9 @@ enum dec_status mcs_parse_connect_response(struct cur *c, struct mcs_cr_facts *f
 	memset(f, 0, sizeof *f);
 	f->frame = frame;
 
-	uint8_t t0 = cur_u8(&top.c), t1 = cur_u8(&top.c);
-	if (!top.c.err && (t0 != 0x7f || t1 != 0x66))
-		cur_fail(&top.c, CUR_INVALID);
-	size_t len = ber_len(&top.c);
-	struct span cr = span_sub(&top, len, &st);
-	if (top.c.err) {
-		note(&st, top.c.err == CUR_INVALID ? DEC_INVALID : DEC_TRUNCATED);
+	struct span cr;
+	if (!open_connect_pdu(&top, 0x66, &cr, &st))
 		goto out;
-	}
 
 	f->result = ber_uint(&cr, 0x0a, &st);
 	if (f->result != 0 && !cr.c.err && cur_left(&cr.c) == 0 && !cr.missing)
