@@ -557,6 +557,8 @@ static void tcp_flags_facts(struct flow *f, int dir, const struct pkt *p, int64_
 	uint8_t fl = p->tcp_flags;
 
 	s->packets++;
+	if (p->ip_len > s->max_packet)
+		s->max_packet = p->ip_len;
 	if (!s->ttl_min || p->ttl < s->ttl_min)
 		s->ttl_min = p->ttl;
 	if (p->ttl > s->ttl_max)

@@ -65,6 +65,7 @@ struct tcp_dir_facts {
 	uint16_t mss;             /* MSS option in this side's SYN */
 	int8_t wscale;            /* -1 when absent */
 	uint32_t max_segment;     /* largest payload seen the first time */
+	uint32_t max_packet;      /* largest IP packet (total length) seen */
 	uint64_t max_segment_frame;
 	uint32_t retransmissions; /* segments whose bytes were all seen before */
 	uint64_t retransmitted_bytes;

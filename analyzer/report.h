@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "analyze.h"
+#include "diagnosis.h"
 
 #define RDPROBE_SCHEMA_VERSION 1
 #define RDPROBE_VERSION "0.1.0"
@@ -33,8 +34,15 @@ struct json_stream {
 };
 void report_json_stream_begin(struct json_stream *js, FILE *out);
 void report_json_capture_begin(struct json_stream *js);
-void report_json_conn(struct json_stream *js, const struct rdp_conn *c);
-void report_json_capture_end(struct json_stream *js, const struct analysis *a);
+/* The connection, with its findings (n may be 0). */
+void report_json_conn(struct json_stream *js, const struct rdp_conn *c, const struct finding *f,
+		      int n);
+/* The capture's totals, with its verdicts (nv may be 0). */
+void report_json_capture_end(struct json_stream *js, const struct analysis *a,
+			     const struct verdict *v, int nv);
+/* Findings and verdicts as JSON arrays (new references). */
+json_t *report_findings_json(const struct finding *f, int n);
+json_t *report_verdicts_json(const struct verdict *v, int nv);
 /* Returns 0, or -1 when a write failed. */
 int report_json_stream_end(struct json_stream *js);
 /* The whole document: {"schema_version", "tool", "captures": [...]}. */
@@ -46,7 +54,9 @@ int report_json_write(FILE *out, json_t *doc);
 void report_text(FILE *out, const struct analysis *a);
 /* Streaming: the file line, each connection as it comes, then the totals. */
 void report_text_header(FILE *out, const struct analysis *a);
-void report_text_conn(FILE *out, const struct rdp_conn *c);
+void report_text_conn(FILE *out, const struct rdp_conn *c, const struct finding *f, int n);
+/* The verdicts: the report's first lines. */
+void report_text_verdicts(FILE *out, const struct verdict *v, int nv);
 void report_text_footer(FILE *out, const struct analysis *a);
 
 /* "2019-07-30T19:59:16.123456Z" */

@@ -115,6 +115,7 @@ static json_t *tcp_dir_json(const struct tcp_dir_facts *d)
 	put(o, "mss", d->mss ? json_integer(d->mss) : json_null());
 	put(o, "window_scale", d->wscale >= 0 ? json_integer(d->wscale) : json_null());
 	put_int(o, "max_segment", d->max_segment);
+	put_int(o, "max_packet", d->max_packet);
 	put(o, "max_segment_frame", jframe(d->max_segment_frame));
 	put_int(o, "retransmissions", d->retransmissions);
 	put_int(o, "retransmitted_bytes", (long long)d->retransmitted_bytes);
@@ -626,9 +627,63 @@ void report_json_capture_begin(struct json_stream *js)
 	js->conns = 0;
 }
 
-void report_json_conn(struct json_stream *js, const struct rdp_conn *c)
+static json_t *finding_json(const struct finding *f)
+{
+	const struct diag_info *in = diag_info(f->code);
+	json_t *o = json_object();
+	put(o, "code", json_string(in->name));
+	put(o, "severity", json_string(diag_severity_name(f->severity)));
+	put(o, "layer", json_string(in->layer));
+	put_int(o, "confidence", f->confidence);
+	put(o, "connection", f->conn ? json_integer(f->conn) : json_null());
+	json_t *fr = json_array();
+	for (int i = 0; i < f->nframes; i++)
+		json_array_append_new(fr, json_integer((json_int_t)f->frames[i]));
+	put(o, "frames", fr);
+	json_t *ev = json_array();
+	for (int i = 0; i < f->nfacts; i++)
+		json_array_append_new(ev, json_string(f->facts[i]));
+	put(o, "evidence", ev);
+	put(o, "symptom", json_string(in->symptom));
+	put(o, "fix", json_string(in->fix));
+	put(o, "caution", in->caution ? json_string(in->caution) : json_null());
+	return o;
+}
+
+json_t *report_findings_json(const struct finding *f, int n)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < n; i++)
+		json_array_append_new(a, finding_json(&f[i]));
+	return a;
+}
+
+json_t *report_verdicts_json(const struct verdict *v, int nv)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < nv; i++) {
+		json_t *o = finding_json(&v[i].main);
+		if (v[i].server) {
+			put(o, "server", addr_json(v[i].server->ipver, v[i].server->addr,
+						   v[i].server->port));
+			put_int(o, "server_connections", v[i].server->connections);
+			put_int(o, "server_healthy", v[i].server->healthy);
+			put_int(o, "server_failed", v[i].server->failed);
+		} else {
+			put(o, "server", json_null());
+		}
+		put(o, "recovered", json_boolean(v[i].recovered));
+		put(o, "also", report_findings_json(v[i].extra, v[i].nextra));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+void report_json_conn(struct json_stream *js, const struct rdp_conn *c, const struct finding *f,
+		      int n)
 {
 	json_t *o = report_conn_json(c);
+	put(o, "findings", report_findings_json(f, n));
 	char *text = json_dumps(o, DUMP_FLAGS);
 	json_decref(o);
 	if (!text) {
@@ -644,9 +699,11 @@ void report_json_conn(struct json_stream *js, const struct rdp_conn *c)
 	js->conns++;
 }
 
-void report_json_capture_end(struct json_stream *js, const struct analysis *a)
+void report_json_capture_end(struct json_stream *js, const struct analysis *a,
+			     const struct verdict *v, int nv)
 {
 	json_t *o = capture_summary_json(a);
+	put(o, "verdicts", report_verdicts_json(v, nv));
 	char *text = json_dumps(o, DUMP_FLAGS);
 	json_decref(o);
 	if (!text) {

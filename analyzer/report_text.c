@@ -203,7 +203,51 @@ static void udp_text(FILE *out, const struct rdp_conn *c)
 	fprintf(out, "; datagrams client %u / server %u\n", u->datagrams[0], u->datagrams[1]);
 }
 
-void report_text_conn(FILE *out, const struct rdp_conn *c)
+static void finding_text(FILE *out, const char *indent, const struct finding *f, int details)
+{
+	const struct diag_info *in = diag_info(f->code);
+	fprintf(out, "%s%s %s (%s, confidence %d%%)", indent, f->severity == SEV_FAILURE ? "FAIL"
+							      : f->severity == SEV_WARNING ? "WARN"
+							      : f->severity == SEV_OK	    ? "OK  "
+											    : "INFO",
+		in->name, in->layer, f->confidence);
+	if (f->nframes) {
+		fprintf(out, ", frames");
+		for (int i = 0; i < f->nframes; i++)
+			fprintf(out, "%s%llu", i ? "," : " ", (unsigned long long)f->frames[i]);
+	}
+	fputc('\n', out);
+	for (int i = 0; i < f->nfacts; i++)
+		fprintf(out, "%s    - %s\n", indent, f->facts[i]);
+	if (!details || f->code == DIAG_HEALTHY)
+		return;
+	fprintf(out, "%s    symptom: %s\n", indent, in->symptom);
+	fprintf(out, "%s    fix: %s\n", indent, in->fix);
+	if (in->caution)
+		fprintf(out, "%s    caution: %s\n", indent, in->caution);
+}
+
+void report_text_verdicts(FILE *out, const struct verdict *v, int nv)
+{
+	for (int i = 0; i < nv; i++) {
+		char a[64];
+		const struct diag_info *in = diag_info(v[i].main.code);
+		if (v[i].server)
+			fprintf(out, "VERDICT %s%s%s:%u: %s%s\n", v[i].server->ipver == 6 ? "[" : "",
+				addr_str(v[i].server->ipver, v[i].server->addr, a, sizeof a),
+				v[i].server->ipver == 6 ? "]" : "", v[i].server->port, in->name,
+				v[i].recovered ? " (recovered)" : "");
+		else
+			fprintf(out, "VERDICT capture: %s\n", in->name);
+		finding_text(out, "  ", &v[i].main, 1);
+		for (int k = 0; k < v[i].nextra; k++)
+			finding_text(out, "  ", &v[i].extra[k], v[i].extra[k].severity >= SEV_WARNING);
+	}
+	if (!nv)
+		fprintf(out, "VERDICT: no RDP connection in the capture\n");
+}
+
+void report_text_conn(FILE *out, const struct rdp_conn *c, const struct finding *fi, int nf)
 {
 	char ca[64], sa[64];
 	fprintf(out, "\nConnection %u  %s %s%s%s:%u -> %s%s%s:%u", c->index,
@@ -234,6 +278,8 @@ void report_text_conn(FILE *out, const struct rdp_conn *c)
 		fprintf(out, "  Protocol violation at frame %llu (%s): %s\n",
 			(unsigned long long)c->viol[i].frame, dec_status_name(c->viol[i].status),
 			c->viol[i].text);
+	for (int i = 0; i < nf; i++)
+		finding_text(out, "  ", &fi[i], 0);
 }
 
 void report_text_header(FILE *out, const struct analysis *a)
@@ -281,6 +327,6 @@ void report_text(FILE *out, const struct analysis *a)
 {
 	report_text_header(out, a);
 	for (uint32_t i = 0; i < a->nconns; i++)
-		report_text_conn(out, a->conns[i]);
+		report_text_conn(out, a->conns[i], NULL, 0);
 	report_text_footer(out, a);
 }

@@ -204,8 +204,24 @@ void reasm_segment(struct reasm_dir *r, struct tcp_dir_facts *st, const struct p
 		r->fin = 1;
 		r->fin_seq = seq + len;
 	}
-	if (!len)
+	if (!len) {
+		/*
+		 * An empty segment whose sequence number is ahead of what we
+		 * have: the sender sent bytes we never saw (the pure ACK after
+		 * a lost flight, as in an MTU black hole).  Whether the capture
+		 * missed them (the peer ACKs them) or the path lost them is
+		 * known later: reasm_peer_ack or reasm_finish decides.
+		 */
+		uint32_t expect = r->next + (r->fin && seq_leq(r->fin_seq, r->next) ? 1u : 0u);
+		if (seq_lt(expect, seq) && seq - r->next < 64u * 1024 * 1024 &&
+		    !(p->tcp_flags & TCP_RST) && (!r->jump || seq_lt(r->jump_seq, seq))) {
+			if (!r->jump)
+				r->jump_frame = p->frame;
+			r->jump = 1;
+			r->jump_seq = seq;
+		}
 		return;
+	}
 
 	const uint8_t *data = p->payload;
 	uint32_t have = (uint32_t)p->payload_len; /* captured part */
@@ -357,6 +373,11 @@ void reasm_finish(struct reasm_dir *r, struct tcp_dir_facts *st)
 				break;
 			}
 		}
+	}
+	/* An empty segment from beyond everything seen: those bytes never came. */
+	if (r->jump && seq_lt(r->next, r->jump_seq)) {
+		st->out_of_order++;
+		skip_gap(r, st, r->jump_frame, r->jump_seq, 0);
 	}
 	reasm_free(r);
 }

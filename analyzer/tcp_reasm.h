@@ -45,6 +45,9 @@ struct reasm_dir {
 	int fin;
 	uint32_t fin_seq;
 	int stopped;             /* no more delivery: decided, desynchronised, capped */
+	int jump;                /* an empty segment came from beyond `next` ... */
+	uint32_t jump_seq;       /* ... with this sequence number ... */
+	uint64_t jump_frame;     /* ... first in this frame: a hole unless filled or ACKed */
 	uint8_t *buf;
 	size_t len;
 	int nooo;

@@ -2,7 +2,7 @@
  * rdprobe - why does this Remote Desktop connection fail?  With packets
  * as evidence.
  *
- *   rdprobe analyze [--json] [--port N]... FILE.pcap...
+ *   rdprobe analyze [--json] [--port N]... [--expect CODE]... [--at TIME] [--name HOST] FILE...
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -23,18 +23,24 @@ static const char usage_text[] =
 	"usage: rdprobe COMMAND [OPTIONS] ARGS\n"
 	"\n"
 	"commands:\n"
-	"  analyze [--json] [--port N]... FILE...\n"
-	"      Read pcap / pcapng captures and report every RDP connection in\n"
-	"      them: a ladder diagram of the handshake and its facts.\n"
+	"  analyze [--json] [--port N]... [--expect CODE]... [--at TIME] [--name HOST] FILE...\n"
+	"      Read pcap / pcapng captures, report every RDP connection in them\n"
+	"      (a ladder diagram of the handshake, its facts) and say why it\n"
+	"      failed: one verdict per server, with frames as evidence and the fix.\n"
 	"\n"
 	"options of analyze:\n"
 	"  -j, --json      one JSON document (schema in README) instead of text\n"
 	"  -p, --port N    also count connection attempts to TCP port N as RDP\n"
 	"                  (3389 and ports where RDP is recognised always are)\n"
+	"  -e, --expect CODE  exit 0 only when diagnosis CODE is found (repeatable):\n"
+	"                  HEALTHY, TCP_REFUSED, TLS_CERT_EXPIRED, ... (see README)\n"
+	"  -a, --at TIME   judge certificates at TIME (YYYY-MM-DD HH:MM:SS UTC, or\n"
+	"                  @SECONDS) instead of the capture's time\n"
+	"  -n, --name HOST the host name the client used, when the capture has no DNS\n"
 	"  -h, --help      this help\n"
 	"\n"
-	"exit status: 0 analysed, 1 a failure was diagnosed, 2 usage error or\n"
-	"unreadable input, 3 internal error\n";
+	"exit status: 0 healthy (or every --expect met), 1 a failure was diagnosed\n"
+	"(or an --expect not met), 2 usage error or unreadable input, 3 internal error\n";
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -53,48 +59,108 @@ static int parse_port(const char *s, uint16_t *out)
 	return 0;
 }
 
-/* Connections are written as the analysis finishes them. */
+/* "YYYY-MM-DD[ HH:MM:SS]" or "...THH:MM:SSZ" (UTC), or "@SECONDS". */
+static int parse_time(const char *s, int64_t *us)
+{
+	if (s[0] == '@') {
+		char *end;
+		long long v = strtoll(s + 1, &end, 10);
+		if (!s[1] || *end)
+			return -1;
+		*us = (int64_t)v * 1000000;
+		return 0;
+	}
+	int y, mo, d, h = 0, mi = 0, se = 0, n = 0;
+	char sep = 0, z = 0;
+	if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3)
+		return -1;
+	if (s[n]) {
+		int m = 0;
+		if (sscanf(s + n, "%c%2d:%2d:%2d%n", &sep, &h, &mi, &se, &m) != 4 ||
+		    (sep != ' ' && sep != 'T'))
+			return -1;
+		n += m;
+		if (s[n] == 'Z')
+			z = 1;
+		if (s[n + z])
+			return -1;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
+		return -1;
+	/* Days from civil (H. Hinnant's algorithm). */
+	int yy = mo <= 2 ? y - 1 : y;
+	int era = (yy >= 0 ? yy : yy - 399) / 400;
+	unsigned yoe = (unsigned)(yy - era * 400);
+	unsigned doy = (153u * (unsigned)(mo + (mo > 2 ? -3 : 9)) + 2) / 5 + (unsigned)d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days = (int64_t)era * 146097 + (int64_t)doe - 719468;
+	*us = ((days * 24 + h) * 60 + mi) * INT64_C(60000000) + (int64_t)se * 1000000;
+	return 0;
+}
+
+/* Connections are diagnosed and written as the analysis finishes them. */
 struct sink_ctx {
 	struct json_stream *js; /* NULL: text */
-	const struct analysis *a;
-	int started;
+	FILE *spool;            /* text: connections, printed after the verdicts */
+	struct diag_state *d;
+	int begun;              /* JSON: the capture object is open */
 };
 
-static void start_capture(struct sink_ctx *sc)
+static void begin_capture(struct sink_ctx *sc)
 {
-	if (sc->started)
-		return;
-	sc->started = 1;
-	if (sc->js)
+	if (sc->js && !sc->begun)
 		report_json_capture_begin(sc->js);
-	else
-		report_text_header(stdout, sc->a);
+	sc->begun = 1;
 }
 
 static void on_conn(void *ctx, const struct rdp_conn *c)
 {
 	struct sink_ctx *sc = ctx;
-	start_capture(sc);
+	struct finding f[FINDINGS_MAX];
+	int n = diag_conn(c, &sc->d->opts, f, FINDINGS_MAX);
+	diag_note(sc->d, c, f, n);
+	begin_capture(sc);
 	if (sc->js)
-		report_json_conn(sc->js, c);
+		report_json_conn(sc->js, c, f, n);
 	else
-		report_text_conn(stdout, c);
+		report_text_conn(sc->spool, c, f, n);
 }
+
+/* Copies the spooled text to stdout. */
+static int unspool(FILE *spool)
+{
+	char buf[8192];
+	size_t n;
+	rewind(spool);
+	while ((n = fread(buf, 1, sizeof buf, spool)) > 0)
+		if (fwrite(buf, 1, n, stdout) != n)
+			return -1;
+	return ferror(spool) ? -1 : 0;
+}
+
+#define EXPECT_MAX 16
 
 static int cmd_analyze(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"port", required_argument, NULL, 'p'},
+		{"expect", required_argument, NULL, 'e'},
+		{"at", required_argument, NULL, 'a'},
+		{"name", required_argument, NULL, 'n'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	struct analyze_opts ao;
-	int json = 0, c, rc = EXIT_HEALTHY;
+	struct diag_opts dopts;
+	enum diag_code expect[EXPECT_MAX];
+	int nexpect = 0, found[EXPECT_MAX] = {0};
+	int json = 0, c, rc = EXIT_HEALTHY, failures = 0;
 
 	memset(&ao, 0, sizeof ao);
+	memset(&dopts, 0, sizeof dopts);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jp:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jp:e:a:n:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -105,6 +171,24 @@ static int cmd_analyze(int argc, char **argv)
 			if (parse_port(optarg, &ao.rdp_ports[ao.nports]))
 				return usage_error("bad port:", optarg);
 			ao.nports++;
+			break;
+		case 'e':
+			if (nexpect == EXPECT_MAX)
+				return usage_error("at most 16 --expect options", NULL);
+			expect[nexpect] = diag_code_from_name(optarg);
+			if (expect[nexpect] == DIAG_CODE_COUNT)
+				return usage_error("unknown diagnosis code:", optarg);
+			nexpect++;
+			break;
+		case 'a':
+			if (parse_time(optarg, &dopts.at_us))
+				return usage_error("bad time (YYYY-MM-DD HH:MM:SS UTC, or @SECONDS):",
+						   optarg);
+			break;
+		case 'n':
+			if (strlen(optarg) >= sizeof dopts.name)
+				return usage_error("name too long:", optarg);
+			snprintf(dopts.name, sizeof dopts.name, "%s", optarg);
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -117,40 +201,82 @@ static int cmd_analyze(int argc, char **argv)
 	if (optind == argc)
 		return usage_error("analyze: no capture file given", NULL);
 
+	struct diag_state *d = malloc(sizeof *d);
+	struct verdict *v = malloc(VERDICTS_MAX * sizeof *v);
+	if (!d || !v) {
+		free(d);
+		free(v);
+		fprintf(stderr, "rdprobe: out of memory\n");
+		return EXIT_INTERNAL;
+	}
 	struct json_stream js;
-	struct sink_ctx sc = {json ? &js : NULL, NULL, 0};
+	struct sink_ctx sc = {json ? &js : NULL, NULL, d, 0};
 	if (json)
 		report_json_stream_begin(&js, stdout);
 	for (int i = optind; i < argc; i++) {
 		struct analysis a;
 		char err[512];
 		memset(&a, 0, sizeof a);
+		memset(d, 0, sizeof *d);
+		d->opts = dopts;
 		a.opts = ao;
 		a.sink = on_conn;
 		a.sink_ctx = &sc;
-		sc.a = &a;
-		sc.started = 0;
+		sc.begun = 0;
+		if (!json && !(sc.spool = tmpfile())) {
+			fprintf(stderr, "rdprobe: cannot create a temporary file\n");
+			rc = EXIT_INTERNAL;
+			break;
+		}
 		enum analyze_result r = analyze_file(argv[i], &a, err, sizeof err);
+		int nv = r == ANALYZE_OK ? diag_verdicts(d, &a, v, VERDICTS_MAX) : 0;
+		for (int k = 0; k < nv; k++)
+			failures += v[k].main.severity == SEV_FAILURE && !v[k].recovered;
+		for (int k = 0; k < nexpect; k++)
+			found[k] |= r == ANALYZE_OK && diag_found(d, v, nv, expect[k]);
+		if (json) {
+			if (r == ANALYZE_OK) {
+				begin_capture(&sc);
+				report_json_capture_end(&js, &a, v, nv);
+			}
+		} else {
+			if (r == ANALYZE_OK) {
+				report_text_verdicts(stdout, v, nv);
+				report_text_header(stdout, &a);
+				if (unspool(sc.spool))
+					rc = EXIT_INTERNAL;
+				report_text_footer(stdout, &a);
+			}
+			fclose(sc.spool);
+			sc.spool = NULL;
+		}
 		if (r != ANALYZE_OK) {
 			fprintf(stderr, "rdprobe: %s\n", err);
-			analysis_free(&a);
 			rc = r == ANALYZE_NO_MEMORY ? EXIT_INTERNAL : EXIT_USAGE;
-			continue;
 		}
-		start_capture(&sc);
-		if (json)
-			report_json_capture_end(&js, &a);
-		else
-			report_text_footer(stdout, &a);
 		analysis_free(&a);
 	}
 	if (json && report_json_stream_end(&js))
 		rc = EXIT_INTERNAL;
+	free(d);
+	free(v);
 	if (fflush(stdout) == EOF) {
 		fprintf(stderr, "rdprobe: cannot write the report\n");
 		return EXIT_INTERNAL;
 	}
-	return rc;
+	if (rc != EXIT_HEALTHY)
+		return rc;
+	if (nexpect) {
+		int missing = 0;
+		for (int k = 0; k < nexpect; k++)
+			if (!found[k]) {
+				fprintf(stderr, "rdprobe: expected %s: not found\n",
+					diag_code_name(expect[k]));
+				missing++;
+			}
+		return missing ? EXIT_DIAGNOSED : EXIT_HEALTHY;
+	}
+	return failures ? EXIT_DIAGNOSED : EXIT_HEALTHY;
 }
 
 int main(int argc, char **argv)

@@ -135,7 +135,7 @@ expect "exit $rc, not 0" is_rc 0
 expect "stderr not empty" empty "$tmp/err"
 expect "no damage note" has_line "$tmp/out" \
 	"  note: capture file damaged after frame 66: truncated dump file; tried to read 66 captured bytes, only got 56"
-expect "file line" starts_with "$tmp/out" "$tmp/cut.pcap: EN10MB"
+expect "file line" has_line "$tmp/out" "$tmp/cut.pcap: EN10MB"
 expect "summary line" has_line "$tmp/out" "$tmp/cut.pcap: 66 frames, 2026-11-25T12:32:42.884475Z, 3.644 s, 1 RDP connection"
 check "truncated in the last record: text note"
 run analyze --json "$tmp/cut.pcap"
@@ -165,7 +165,7 @@ expect "exit $rc, not 0" is_rc 0
 expect "stderr not empty" empty "$tmp/err"
 expect "no damage note" has_line "$tmp/out" \
 	"  note: capture file damaged after frame 0: invalid packet capture length 2147483647, bigger than snaplen of 65535"
-expect "file line" starts_with "$tmp/out" "$tmp/giant.pcap: EN10MB"
+expect "file line" has_line "$tmp/out" "$tmp/giant.pcap: EN10MB"
 expect "summary line" has_line "$tmp/out" "$tmp/giant.pcap: 0 frames, -, 0.000 s, 0 RDP connections"
 check "record caplen 0x7fffffff: noted, nothing decoded"
 
