@@ -886,6 +886,8 @@ void diag_note(struct diag_state *d, const struct rdp_conn *c, const struct find
 			}
 		if (n && f[0].severity >= SEV_WARNING)
 			s->udp_failed++;
+		if (n && f[0].code == DIAG_HEALTHY)
+			s->udp_healthy++;
 		return;
 	}
 	s->connections++;
@@ -1018,6 +1020,8 @@ int diag_verdicts(struct diag_state *d, const struct analysis *a, struct verdict
 			frame(&v->main, s->first_healthy_frame);
 			fact(&v->main, "%u connection%s, %u complete", s->connections,
 			     s->connections == 1 ? "" : "s", s->healthy);
+			if (s->has_worst && s->worst.severity == SEV_WARNING)
+				extra(v, &s->worst);
 		} else if (s->healthy && s->failed) {
 			/* Failed, then worked: a retry or a fallback recovered. */
 			v->main.code = DIAG_HEALTHY;
@@ -1042,12 +1046,18 @@ int diag_verdicts(struct diag_state *d, const struct analysis *a, struct verdict
 			} else {
 				v->main = s->udp_worst; /* only RDP-UDP was seen */
 			}
-		} else {
+		} else if (s->udp_healthy) {
 			/* RDP-UDP only, and it worked. */
 			v->main.code = DIAG_HEALTHY;
 			v->main.severity = SEV_OK;
 			v->main.confidence = 80;
 			fact(&v->main, "RDP-UDP handshake completed");
+		} else {
+			v->main.code = DIAG_CAPTURE_INCOMPLETE;
+			v->main.severity = SEV_INFO;
+			v->main.confidence = 60;
+			fact(&v->main, "RDP-UDP seen only in the middle of a connection: its handshake "
+				       "cannot be judged");
 		}
 		if (s->downgrade)
 			extra(v, &s->downgrade_finding);

@@ -107,6 +107,7 @@ struct diag_server {
 	int downgrade;                   /* a healthy one used standard RDP security */
 	struct finding downgrade_finding;
 	uint32_t udp_failed;             /* RDP-UDP attempts that failed */
+	uint32_t udp_healthy;            /* RDP-UDP handshakes that completed */
 	struct finding udp_worst;
 	int has_udp;
 	int incomplete;                  /* only connections that cannot be judged */
