@@ -814,8 +814,13 @@ static void on_icmp(struct analysis *a, const struct pkt *p, int64_t ts_us)
 			 n.inner_dport);
 		uint32_t h = key_hash(&k);
 		struct flow *f = ft_find(a->ft, &k, h);
-		if (f)
-			conn = flow_conn(f);
+		if (f && (conn = flow_conn(f)) != NULL) {
+			/* The error belongs to the connection's extent. */
+			f->last_frame = p->frame;
+			f->last_us = ts_us;
+			f->packets++;
+			f->bytes += p->wirelen;
+		}
 	}
 	if (!conn) {
 		if (a->nicmp < ICMP_LOOSE_MAX)

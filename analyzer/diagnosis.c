@@ -51,8 +51,9 @@ static const struct diag_info infos[] = {
 	 "lowering SecurityLayer to 0 or UserAuthentication to 0 removes TLS or NLA: only as a "
 	 "labelled, temporary last resort"},
 	{DIAG_TLS_CERT_EXPIRED, "TLS_CERT_EXPIRED", SEV_FAILURE, "tls",
-	 "FreeRDP rejects it as \"self-signed\" / name mismatch (it never names the expiry); "
-	 "mstsc: 0x904 extended 0x7 or a certificate warning",
+	 "FreeRDP 2.11: \"certificate has expired\" for a CA-issued certificate, only "
+	 "\"self-signed\" / name mismatch for a self-signed one; mstsc: 0x904 extended 0x7 or a "
+	 "certificate warning",
 	 "self-signed: delete the certificate from the \"Remote Desktop\" store of the computer "
 	 "(certlm.msc, Remote Desktop\\Certificates) and restart the service (net stop "
 	 "termservice /y && net start termservice): it regenerates one (undo: none needed); "

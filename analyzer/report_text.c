@@ -137,7 +137,8 @@ static void tls_text(FILE *out, const struct rdp_conn *c)
 		fprintf(out, "no hello seen");
 	if (t->sni[0])
 		fprintf(out, ", SNI %s", t->sni);
-	fprintf(out, "; encrypted records client %u / server %u\n", t->app_records[0], t->app_records[1]);
+	fprintf(out, "; encrypted records client %u / server %u%s\n", t->app_records[0],
+		t->app_records[1], c->decided ? " (counted until the outcome was known)" : "");
 	if (t->alert_frame) {
 		const char *an = tls_alert_name(t->alert_desc);
 		fprintf(out, "  TLS alert from the %s at frame %llu: %s\n", t->alert_dir ? "server" : "client",

@@ -17,8 +17,12 @@ run() { # run DIR CMAKE-ARGS...
 
 case "$flavours" in
 --normal) run build -DCMAKE_BUILD_TYPE=RelWithDebInfo ;;
---sanitize) ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	run build-asan -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON ;;
+--sanitize)
+	# The live lab re-records real servers' traffic: once (normal build) is enough.
+	RDPROBE_SKIP_LAB_LIVE=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		run build-asan -DCMAKE_BUILD_TYPE=Debug -DSANITIZE=ON
+	;;
 --both)
 	"$0" --normal
 	"$0" --sanitize

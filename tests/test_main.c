@@ -65,10 +65,13 @@ int main(int argc, char **argv)
 		run_if(register_unit_pcap);
 		run_if(register_unit_reasm);
 		run_if(register_unit_badinput);
+		run_if(register_unit_diagnosis);
 	} else if (!strcmp(group, "corpus")) {
 		run_if(register_corpus);
+		run_if(register_corpus_diagnosis);
 	} else if (!strcmp(group, "fixtures")) {
 		run_if(register_fixtures);
+		run_if(register_fixtures_diagnosis);
 	} else {
 		fprintf(stderr, "usage: rdprobe_tests unit|corpus|fixtures\n");
 		CU_cleanup_registry();
