@@ -675,17 +675,19 @@ static int rule_server_denied(struct out *o, const struct rdp_conn *c)
 	}
 	if (!tc->close || tc->close_dir != DIR_S2C)
 		return 0;
+	/* Short: a denial comes within seconds, not after a session's worth of packets. */
+	int brief = c->packets <= 200 && c->last_us - c->first_us < 30 * INT64_C(1000000);
 	if (c->tls_seen && tls_established(c) && c->tls.first_app_frame[DIR_C2S] &&
 	    c->tls.first_app_frame[DIR_S2C] && !(c->cc.selected & (PROTOCOL_HYBRID | PROTOCOL_HYBRID_EX)) &&
-	    c->tls.app_records[DIR_S2C] <= 12 && c->tls.app_records[DIR_C2S] <= 12) {
+	    brief) {
 		struct finding *f = add(o, DIAG_SERVER_DENIED, 65);
 		frame(f, c->tls.first_app_frame[DIR_C2S]);
 		if (c->tls.rec_stored)
 			frame(f, c->tls.recs[c->tls.rec_stored - 1].frame);
 		frame(f, tc->close_frame);
-		fact(f, "TLS completed and %u client / %u server encrypted records went by; then the "
-			"server closed the connection (%s, frame %llu)",
-		     c->tls.app_records[DIR_C2S], c->tls.app_records[DIR_S2C],
+		fact(f, "TLS completed and encrypted records went both ways (%u packets in %.1f s); "
+			"then the server closed the connection (%s, frame %llu)",
+		     (unsigned)c->packets, (double)(c->last_us - c->first_us) / 1e6,
 		     tc->close == CLOSE_RST ? "RST" : "FIN", (unsigned long long)tc->close_frame);
 		fact(f, "the reason is inside TLS: rdprobe probe (freerdp variants) reads the server's "
 			"error info, 0x7 for a denied connection");
@@ -1089,6 +1091,18 @@ int diag_verdicts(struct diag_state *d, const struct analysis *a, struct verdict
 		v->main.confidence = 100;
 		fact(&v->main, "%s", a->cap.read_error_text);
 	}
+	/* The most severe first: the report's first line is the cause to fix. */
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0; j--) {
+			const struct verdict *x = &out[j], *y = &out[j - 1];
+			int sx = x->recovered ? SEV_OK : (int)x->main.severity;
+			int sy = y->recovered ? SEV_OK : (int)y->main.severity;
+			if (sx <= sy)
+				break;
+			struct verdict t = out[j];
+			out[j] = out[j - 1];
+			out[j - 1] = t;
+		}
 	return n;
 }
 

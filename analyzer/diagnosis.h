@@ -135,7 +135,7 @@ struct verdict {
 #define VERDICTS_MAX 64
 
 /*
- * One verdict per server (most connections first), with the reasoning
+ * One verdict per server (most severe first, then most connections), with the reasoning
  * across connections and DNS (RESOLUTION_MISMATCH).  Capture-wide findings
  * (CAPTURE_INCOMPLETE from a damaged file) are added as verdicts without
  * a server.  Returns how many.
