@@ -1091,12 +1091,17 @@ int diag_verdicts(struct diag_state *d, const struct analysis *a, struct verdict
 		v->main.confidence = 100;
 		fact(&v->main, "%s", a->cap.read_error_text);
 	}
-	/* The most severe first: the report's first line is the cause to fix. */
+	/*
+	 * The most severe first: the report's first line is the cause to fix.
+	 * "Cannot be judged" ranks below healthy: it is not a cause.
+	 */
+	static const int rank[SEV_COUNT] = {[SEV_OK] = 1, [SEV_INFO] = 0, [SEV_WARNING] = 2,
+					    [SEV_FAILURE] = 3};
 	for (int i = 1; i < n; i++)
 		for (int j = i; j > 0; j--) {
 			const struct verdict *x = &out[j], *y = &out[j - 1];
-			int sx = x->recovered ? SEV_OK : (int)x->main.severity;
-			int sy = y->recovered ? SEV_OK : (int)y->main.severity;
+			int sx = x->recovered ? rank[SEV_OK] : rank[x->main.severity];
+			int sy = y->recovered ? rank[SEV_OK] : rank[y->main.severity];
 			if (sx <= sy)
 				break;
 			struct verdict t = out[j];
