@@ -284,5 +284,55 @@ expect "the good one" json_is "$tmp/partial.json" captures.0.file "\"$TLS\""
 expect "stderr not one line" one_line "$tmp/err"
 check "missing file + good file, --json: exit 2, one capture"
 
+# Diagnosis: exit codes, --expect, --at.
+LAB=$here/../fixtures/lab
+run analyze "$LAB/cert-expired.pcap"
+begin
+expect "exit $rc, not 1" is_rc 1
+expect "first line" has_line "$tmp/out" "VERDICT 10.231.2.2:3389: TLS_CERT_EXPIRED"
+expect "first line is not the verdict" starts_with "$tmp/out" "VERDICT 10.231.2.2:3389: TLS_CERT_EXPIRED"
+check "a failure is diagnosed: exit 1, the verdict first"
+
+run analyze --expect TLS_CERT_EXPIRED "$LAB/cert-expired.pcap"
+begin
+expect "exit $rc, not 0" is_rc 0
+expect "stderr not empty" empty "$tmp/err"
+check "--expect met: exit 0"
+
+run analyze --expect HEALTHY --expect TLS_CERT_EXPIRED "$LAB/cert-expired.pcap"
+begin
+expect "exit $rc, not 1" is_rc 1
+expect "stderr line" has_line "$tmp/err" "rdprobe: expected HEALTHY: not found"
+expect "stderr not one line" one_line "$tmp/err"
+check "--expect not met: exit 1, what is missing on stderr"
+
+run analyze --expect NO_SUCH_CODE "$LAB/cert-expired.pcap"
+begin
+expect "exit $rc, not 2" is_rc 2
+expect "stdout not empty" empty "$tmp/out"
+check "--expect with an unknown code: usage error"
+
+# Judged at a time inside its validity the certificate is fine, and what is
+# left is the client hanging up after the handshake (its own clock said
+# expired).
+run analyze --at "2024-06-01 00:00:00" --expect CLIENT_ABORTED "$LAB/cert-expired.pcap"
+begin
+expect "exit $rc, not 0" is_rc 0
+expect "verdict" has_line "$tmp/out" "VERDICT 10.231.2.2:3389: CLIENT_ABORTED"
+check "--at inside the certificate's validity: no TLS_CERT_EXPIRED"
+
+run analyze --at yesterday "$LAB/cert-expired.pcap"
+begin
+expect "exit $rc, not 2" is_rc 2
+check "--at with a bad time: usage error"
+
+run analyze --json "$LAB/dns-stale.pcap"
+begin
+expect "exit $rc, not 1" is_rc 1
+expect "verdict" json_is "$tmp/out" captures.0.verdicts.0.code '"RESOLUTION_MISMATCH"'
+expect "its frames" json_is "$tmp/out" captures.0.verdicts.0.frames '[4, 11, 23]'
+expect "findings" json_is "$tmp/out" captures.0.connections.0.findings.0.code '"TCP_REFUSED"'
+check "--json: verdicts and findings with frames"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -12,6 +12,8 @@
 #include "analyze.h"
 #include "diagnosis.h"
 #include "tests.h"
+#include "x224.h"
+
 
 extern int tests_skip_group;
 
@@ -301,6 +303,75 @@ static void test_rule_edges(void)
 	CU_ASSERT_EQUAL(n, 1);
 }
 
+/* Rules that must not fire on what only looks like their case. */
+static void test_rules_that_must_not_fire(void)
+{
+	struct diag_opts o;
+	memset(&o, 0, sizeof o);
+
+	/* NLA: the server closing after a long session is no logon failure. */
+	struct rdp_conn *c = tls_conn();
+	c->cc.selected = PROTOCOL_HYBRID_EX;
+	c->tcp.close = CLOSE_FIN;
+	c->tcp.close_dir = DIR_S2C;
+	c->tcp.close_frame = 900;
+	CU_ASSERT_EQUAL(first_code(c, &o), DIAG_HEALTHY);
+	/* ... but after three CredSSP records it is. */
+	c->tls.app_records[0] = 3;
+	c->tls.app_records[1] = 2;
+	CU_ASSERT_EQUAL(first_code(c, &o), DIAG_NLA_FAILED);
+
+	/* SERVER_DENIED: a server closing a long TLS session is not a denial. */
+	c = tls_conn();
+	c->tcp.close = CLOSE_FIN;
+	c->tcp.close_dir = DIR_S2C;
+	c->tcp.close_frame = 5000;
+	c->packets = 5000;
+	c->last_us = c->first_us + 3600LL * 1000000;
+	CU_ASSERT_EQUAL(first_code(c, &o), DIAG_HEALTHY);
+	c->packets = 40;
+	c->last_us = c->first_us + 800000;
+	CU_ASSERT_EQUAL(first_code(c, &o), DIAG_SERVER_DENIED);
+
+	/* MTU: a lost flight with ICMP "fragmentation needed" is PMTUD at work. */
+	c = tls_conn();
+	c->tls.server_hello_frame = c->tls.certificate_frame = 0;
+	c->tls.ccs_frame[0] = c->tls.ccs_frame[1] = 0;
+	c->tls.first_app_frame[0] = c->tls.first_app_frame[1] = 0;
+	c->tls.app_records[0] = c->tls.app_records[1] = 0;
+	c->tls.cert_stored = 0;
+	c->tcp.d[DIR_S2C].holes = c->tcp.d[DIR_S2C].holes_stored = 1;
+	c->tcp.d[DIR_S2C].hole[0].frame = 12;
+	c->tcp.d[DIR_S2C].hole[0].len = 1234;
+	c->tcp.d[DIR_C2S].retransmissions = 1;
+	CU_ASSERT_EQUAL(first_code(c, &o), DIAG_MTU_BLACKHOLE);
+	c->icmp_stored = c->icmp_count = 1;
+	c->icmp[0].kind = ICMPK_FRAG_NEEDED;
+	c->icmp[0].frame = 11;
+	c->icmp[0].mtu = 1200;
+	CU_ASSERT_NOT_EQUAL(first_code(c, &o), DIAG_MTU_BLACKHOLE);
+	/* A hole the client ACKed is the capture's gap, not the path's. */
+	c->icmp_stored = c->icmp_count = 0;
+	c->tcp.d[DIR_S2C].hole[0].acked = 1;
+	c->tcp.d[DIR_C2S].retransmissions = 0;
+	CU_ASSERT_NOT_EQUAL(first_code(c, &o), DIAG_MTU_BLACKHOLE);
+
+	/* RDP-UDP answered is healthy; mid-connection cannot be judged. */
+	static struct rdp_conn u;
+	memset(&u, 0, sizeof u);
+	u.transport = 17;
+	u.udp.syn_count = 1;
+	u.udp.syn.frame = 1;
+	u.udp.synack_count = 1;
+	u.udp.synack.frame = 2;
+	CU_ASSERT_EQUAL(first_code(&u, &o), DIAG_HEALTHY);
+	u.udp.synack_count = 0;
+	CU_ASSERT_EQUAL(first_code(&u, &o), DIAG_UDP_BLOCKED);
+	u.udp.syn_count = 0;
+	u.udp.mid_connection = 1;
+	CU_ASSERT_EQUAL(first_code(&u, &o), DIAG_CAPTURE_INCOMPLETE);
+}
+
 static void test_names(void)
 {
 	for (int i = 0; i < DIAG_CODE_COUNT; i++) {
@@ -321,6 +392,7 @@ static void test_names(void)
 static const struct test_case unit_cases[] = {
 	{"code names and texts", test_names},
 	{"rule edge cases", test_rule_edges},
+	{"rules that must not fire", test_rules_that_must_not_fire},
 	{NULL, NULL},
 };
 
