@@ -3,13 +3,20 @@
  * as evidence.
  *
  *   rdprobe analyze [--json] [--port N]... [--expect CODE]... [--at TIME] [--name HOST] FILE...
+ *   rdprobe probe [--json] [--variants LIST] [--port N] [--timeout S] [-4|-6]
+ *                 [--expect-ip ADDR] [--keylog FILE] HOST
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "analyze.h"
+#include "probe.h"
 #include "report.h"
 
 enum exit_code {
@@ -39,8 +46,25 @@ static const char usage_text[] =
 	"  -n, --name HOST the host name the client used, when the capture has no DNS\n"
 	"  -h, --help      this help\n"
 	"\n"
+	"  probe [--json] [--variants LIST] [--port N] [--timeout S] [-4|-6]\n"
+	"        [--expect-ip ADDR] [--keylog FILE] HOST\n"
+	"      Probe HOST actively, each variant in its own child process with a\n"
+	"      deadline, in parallel: dns, tcp, x224 (security policy table), tls\n"
+	"      (TLS 1.2 and 1.3 after X.224: version, cipher, certificate), udp\n"
+	"      (MS-RDPEUDP SYN, 1232 and 1132 bytes, DF set).\n"
+	"\n"
+	"options of probe:\n"
+	"  -j, --json          one JSON document (\"probe_schema_version\": 1)\n"
+	"  -V, --variants LIST comma-separated variants (default: all)\n"
+	"  -p, --port N        TCP and UDP port (default 3389)\n"
+	"  -t, --timeout S     total budget in seconds, never exceeded (default 15)\n"
+	"  -4, -6              IPv4 / IPv6 addresses only\n"
+	"  -x, --expect-ip ADDR  the address HOST should resolve to (dns variant)\n"
+	"  -k, --keylog FILE   append TLS secrets (SSLKEYLOGFILE format, mode 0600)\n"
+	"\n"
 	"exit status: 0 healthy (or every --expect met), 1 a failure was diagnosed\n"
-	"(or an --expect not met), 2 usage error or unreadable input, 3 internal error\n";
+	"(or an --expect not met), 2 usage error or unreadable input (probe: or\n"
+	"HOST does not resolve), 3 internal error\n";
 
 static int usage_error(const char *what, const char *arg)
 {
@@ -279,6 +303,144 @@ static int cmd_analyze(int argc, char **argv)
 	return failures ? EXIT_DIAGNOSED : EXIT_HEALTHY;
 }
 
+/* "dns,tcp,x224": each name once, in the order given. */
+static int parse_variants(const char *list, const struct probe_variant **v, int *n)
+{
+	char buf[256];
+	char *save = NULL;
+	if (strlen(list) >= sizeof buf)
+		return -1;
+	snprintf(buf, sizeof buf, "%s", list);
+	*n = 0;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		const struct probe_variant *pv = probe_variant_find(t);
+		if (!pv) {
+			usage_error("unknown variant:", t);
+			return -1;
+		}
+		int dup = 0;
+		for (int k = 0; k < *n; k++)
+			dup |= v[k] == pv;
+		if (!dup && *n < PROBE_VARIANTS_MAX)
+			v[(*n)++] = pv;
+	}
+	return *n ? 0 : -1;
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"variants", required_argument, NULL, 'V'},
+		{"port", required_argument, NULL, 'p'},
+		{"timeout", required_argument, NULL, 't'},
+		{"expect-ip", required_argument, NULL, 'x'},
+		{"keylog", required_argument, NULL, 'k'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	static struct probe_opts po;
+	const struct probe_variant *v[PROBE_VARIANTS_MAX];
+	int nv = 0, json = 0, c;
+
+	memset(&po, 0, sizeof po);
+	po.port = PROBE_DEFAULT_PORT;
+	po.family = AF_UNSPEC;
+	po.budget_ms = PROBE_DEFAULT_BUDGET_MS;
+	for (int i = 0; i < probe_variant_count; i++)
+		v[nv++] = &probe_variants[i];
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "jV:p:t:x:k:46h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'V':
+			if (parse_variants(optarg, v, &nv))
+				return usage_error("bad --variants list:", optarg);
+			break;
+		case 'p':
+			if (parse_port(optarg, &po.port))
+				return usage_error("bad port:", optarg);
+			break;
+		case 't': {
+			char *end;
+			double s = strtod(optarg, &end);
+			if (!*optarg || *end || !(s >= 0.5 && s <= PROBE_BUDGET_MAX_MS / 1000))
+				return usage_error("bad --timeout (seconds, 0.5 .. 600):", optarg);
+			po.budget_ms = (int)(s * 1000);
+			break;
+		}
+		case 'x':
+			if (strlen(optarg) >= sizeof po.expect_ip)
+				return usage_error("--expect-ip too long:", optarg);
+			snprintf(po.expect_ip, sizeof po.expect_ip, "%s", optarg);
+			break;
+		case 'k':
+			if (strlen(optarg) >= sizeof po.keylog)
+				return usage_error("--keylog path too long:", optarg);
+			snprintf(po.keylog, sizeof po.keylog, "%s", optarg);
+			break;
+		case '4':
+			po.family = AF_INET;
+			break;
+		case '6':
+			po.family = AF_INET6;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_HEALTHY;
+		default:
+			fprintf(stderr, "Try 'rdprobe --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1)
+		return usage_error(optind == argc ? "probe: no host given" : "probe: one host only",
+				   NULL);
+	if (strlen(argv[optind]) >= sizeof po.host)
+		return usage_error("host name too long:", argv[optind]);
+	snprintf(po.host, sizeof po.host, "%s", argv[optind]);
+	if (po.keylog[0]) {
+		/* Created here, 0600, so that a bad path is a usage error before any probing. */
+		int fd = open(po.keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return usage_error("cannot open --keylog file:", po.keylog);
+		close(fd);
+	}
+
+	struct probe_result *r = calloc((size_t)nv, sizeof *r);
+	if (!r) {
+		fprintf(stderr, "rdprobe: out of memory\n");
+		return EXIT_INTERNAL;
+	}
+	int rc = probe_run(&po, v, nv, r) ? EXIT_INTERNAL : EXIT_HEALTHY;
+	int failed = 0, internal = 0, unresolvable = 0;
+	for (int i = 0; i < nv; i++) {
+		failed += r[i].outcome == PROBE_FAILED || r[i].outcome == PROBE_TIMEOUT;
+		internal += r[i].outcome == PROBE_ERROR;
+		unresolvable += r[i].unresolvable;
+	}
+	if (json) {
+		if (probe_print_json(stdout, &po, r, nv))
+			rc = EXIT_INTERNAL;
+	} else {
+		probe_print_text(stdout, &po, r, nv);
+	}
+	free(r);
+	if (fflush(stdout) == EOF) {
+		fprintf(stderr, "rdprobe: cannot write the report\n");
+		return EXIT_INTERNAL;
+	}
+	if (unresolvable) {
+		fprintf(stderr, "rdprobe: cannot resolve %s\n", po.host);
+		return EXIT_USAGE;
+	}
+	if (rc != EXIT_HEALTHY || internal)
+		return EXIT_INTERNAL;
+	return failed ? EXIT_DIAGNOSED : EXIT_HEALTHY;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -294,5 +456,7 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "analyze"))
 		return cmd_analyze(argc - 1, argv + 1);
+	if (!strcmp(cmd, "probe"))
+		return cmd_probe(argc - 1, argv + 1);
 	return usage_error("unknown command:", cmd);
 }

@@ -1,0 +1,286 @@
+/*
+ * output.c - the probe's results as a text table and as JSON
+ * ("probe_schema_version": 1).  Only reads struct probe_result.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "probe.h"
+#include "rdpeudp.h"
+#include "x224.h"
+#include "x509.h"
+
+static const char *ms_str(int32_t ms, char *buf, size_t cap)
+{
+	if (ms == PROBE_MS_NONE)
+		snprintf(buf, cap, "-");
+	else
+		snprintf(buf, cap, "%d", ms);
+	return buf;
+}
+
+static const char *neg_str(const struct probe_x224_row *row, char *buf, size_t cap)
+{
+	if (!row->answered)
+		snprintf(buf, cap, "no confirm");
+	else if (row->neg_type == NEG_FAILURE)
+		snprintf(buf, cap, "RDP_NEG_FAILURE");
+	else if (row->neg_type == NEG_NONE)
+		snprintf(buf, cap, "legacy confirm (RDP)");
+	else {
+		char p[40];
+		snprintf(buf, cap, "selected %s", x224_protocols_str(row->selected, p, sizeof p));
+	}
+	return buf;
+}
+
+static void print_cert(FILE *f, const struct cert_info *c)
+{
+	char a[32], b[32];
+	fprintf(f, "      subject  %s\n", c->subject);
+	fprintf(f, "      issuer   %s%s\n", c->issuer, c->self_signed ? " (self-signed)" : "");
+	if (c->sans[0])
+		fprintf(f, "      names    %s\n", c->sans);
+	fprintf(f, "      valid    %s .. %s UTC\n", x509_time_str(c->not_before, a, sizeof a),
+		x509_time_str(c->not_after, b, sizeof b));
+	fprintf(f, "      key      %s %d bits, %s\n", c->key_type, c->key_bits, c->sig_alg);
+	fprintf(f, "      sha256   %s\n", c->sha256);
+}
+
+void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n)
+{
+	char b1[16], b2[16], b3[16], b4[16];
+
+	fprintf(f, "rdprobe probe %s port %u (budget %d ms)\n\n", o->host, (unsigned)o->port,
+		o->budget_ms);
+	fprintf(f, "%-8s %-8s %-26s %6s %7s %6s %6s  %-26s %s\n", "VARIANT", "OUTCOME", "LAYER",
+		"DNS", "CONNECT", "X224", "TLS", "ERROR", "INFO");
+	for (int i = 0; i < n; i++) {
+		const struct probe_result *x = &r[i];
+		char err[PROBE_ERRNAME_MAX + 16] = "-";
+		if (x->error_name[0])
+			snprintf(err, sizeof err, "%s (%d)", x->error_name, x->error_code);
+		fprintf(f, "%-8s %-8s %-26s %6s %7s %6s %6s  %-26s %s\n", x->variant,
+			probe_outcome_name(x->outcome), x->layer, ms_str(x->ms_dns, b1, sizeof b1),
+			ms_str(x->ms_connect, b2, sizeof b2), ms_str(x->ms_x224, b3, sizeof b3),
+			ms_str(x->ms_tls, b4, sizeof b4), err, x->detail);
+	}
+	for (int i = 0; i < n; i++) {
+		const struct probe_result *x = &r[i];
+		if (x->naddr) {
+			fprintf(f, "\n%s: addresses\n", x->variant);
+			for (int k = 0; k < x->naddr; k++) {
+				const struct probe_addr *a = &x->addrs[k];
+				fprintf(f, "  IPv%d %s", a->family, a->addr);
+				if (a->tcp_tried)
+					fprintf(f, "%*s tcp %s %s ms", (int)(40 - strlen(a->addr)), "",
+						a->tcp_ok ? "open" : a->error_name,
+						ms_str(a->tcp_ms, b1, sizeof b1));
+				fputc('\n', f);
+			}
+		}
+		if (x->nx224) {
+			fprintf(f, "\nx224: security policy of %s port %u\n", x->target,
+				(unsigned)o->port);
+			fprintf(f, "  %-32s %-26s %-40s %s\n", "REQUESTED", "ANSWER", "ERROR", "MS");
+			for (int k = 0; k < x->nx224; k++) {
+				const struct probe_x224_row *row = &x->x224[k];
+				char req[48], ans[48], err[64] = "-", pn[40];
+				snprintf(req, sizeof req, "0x%x %s", row->requested,
+					 x224_protocols_str(row->requested, pn, sizeof pn));
+				if (row->error_name[0])
+					snprintf(err, sizeof err, "%s (%d)", row->error_name,
+						 row->error_code);
+				fprintf(f, "  %-32s %-26s %-40s %s\n", req,
+					neg_str(row, ans, sizeof ans), err,
+					ms_str(row->answered ? row->ms : PROBE_MS_NONE, b2, sizeof b2));
+			}
+		}
+		for (int k = 0; k < x->ntls; k++) {
+			const struct probe_tls_attempt *a = &x->tls[k];
+			if (k == 0)
+				fprintf(f, "\ntls: handshakes with %s port %u\n", x->target,
+					(unsigned)o->port);
+			fprintf(f, "  %-7s %-7s %-24s connect %s ms, x224 %s ms, tls %s ms", a->label,
+				probe_outcome_name(a->outcome), a->layer, ms_str(a->ms_connect, b1, sizeof b1),
+				ms_str(a->ms_x224, b2, sizeof b2), ms_str(a->ms_tls, b3, sizeof b3));
+			if (a->outcome == PROBE_OK)
+				fprintf(f, ": %s %s\n", a->version, a->cipher);
+			else
+				fprintf(f, ": %s (%d) %s\n", a->error_name, a->error_code, a->detail);
+			if (a->have_cert)
+				print_cert(f, &a->cert);
+		}
+		for (int k = 0; k < x->nudp; k++) {
+			const struct probe_udp_attempt *a = &x->udp[k];
+			if (k == 0)
+				fprintf(f, "\nudp: RDPEUDP SYN (DF) to %s port %u\n", x->target,
+					(unsigned)o->port);
+			fprintf(f, "  %4u bytes, %d sent: ", a->size, a->sends);
+			if (a->answered) {
+				char fl[96];
+				fprintf(f, "SYN+ACK after %d ms (%s, %s, MTU up %u down %u)\n", a->ms,
+					rdpeudp_flags_str(a->synack.flags, fl, sizeof fl),
+					rdpeudp_version_name(a->synack.udp_version), a->synack.up_mtu,
+					a->synack.down_mtu);
+			} else {
+				fprintf(f, "%s (%d)", a->error_name, a->error_code);
+				if (a->path_mtu)
+					fprintf(f, ", path MTU %d", a->path_mtu);
+				fputc('\n', f);
+			}
+		}
+	}
+}
+
+/* ---- JSON ------------------------------------------------------------ */
+
+static json_t *ms_json(int32_t ms)
+{
+	return ms == PROBE_MS_NONE ? json_null() : json_integer(ms);
+}
+
+static json_t *error_json(int code, const char *name)
+{
+	if (!name[0])
+		return json_null();
+	return json_pack("{s:i, s:s}", "code", code, "name", name);
+}
+
+static json_t *cert_json(const struct cert_info *c)
+{
+	char a[32], b[32];
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:b, s:i}",
+			 "subject", c->subject, "subject_cn", c->subject_cn, "issuer", c->issuer,
+			 "issuer_cn", c->issuer_cn, "sans", c->sans, "serial", c->serial, "sha256",
+			 c->sha256, "sig_alg", c->sig_alg, "key_type", c->key_type, "key_bits",
+			 c->key_bits, "not_before", x509_time_str(c->not_before, a, sizeof a),
+			 "not_after", x509_time_str(c->not_after, b, sizeof b), "self_signed",
+			 c->self_signed, "der_len", (int)c->der_len);
+}
+
+static json_t *result_json(const struct probe_result *x)
+{
+	char buf[64];
+	json_t *o = json_pack("{s:s, s:s, s:s, s:{s:o, s:o, s:o, s:o}, s:o, s:s}", "variant",
+			      x->variant, "outcome", probe_outcome_name(x->outcome), "layer",
+			      x->layer, "ms", "dns", ms_json(x->ms_dns), "connect",
+			      ms_json(x->ms_connect), "x224", ms_json(x->ms_x224), "tls",
+			      ms_json(x->ms_tls), "error", error_json(x->error_code, x->error_name),
+			      "info", x->detail);
+	if (!o)
+		return NULL;
+	if (x->target[0])
+		json_object_set_new(o, "target", json_string(x->target));
+	if (x->naddr) {
+		json_t *a = json_array();
+		for (int k = 0; k < x->naddr; k++) {
+			const struct probe_addr *d = &x->addrs[k];
+			json_t *e = json_pack("{s:s, s:i}", "addr", d->addr, "family", d->family);
+			if (d->tcp_tried) {
+				json_object_set_new(e, "tcp_ok", json_boolean(d->tcp_ok));
+				json_object_set_new(e, "tcp_ms", ms_json(d->tcp_ms));
+				json_object_set_new(e, "error", error_json(d->error_code, d->error_name));
+			}
+			json_array_append_new(a, e);
+		}
+		json_object_set_new(o, "addresses", a);
+	}
+	if (x->nx224) {
+		json_t *a = json_array();
+		for (int k = 0; k < x->nx224; k++) {
+			const struct probe_x224_row *row = &x->x224[k];
+			json_t *e = json_pack("{s:i, s:s, s:b}", "requested", (int)row->requested,
+					      "requested_name",
+					      x224_protocols_str(row->requested, buf, sizeof buf),
+					      "answered", row->answered);
+			if (row->answered && row->neg_type == NEG_FAILURE) {
+				json_object_set_new(e, "selected", json_null());
+				json_object_set_new(e, "failure_code", json_integer(row->failure_code));
+				json_object_set_new(e, "failure_name",
+						    json_string(x224_failure_name(row->failure_code)));
+			} else if (row->answered) {
+				json_object_set_new(e, "selected", json_integer(row->selected));
+				json_object_set_new(e, "selected_name",
+						    json_string(row->neg_type == NEG_NONE
+									? "RDP (legacy confirm)"
+									: x224_protocols_str(row->selected, buf, sizeof buf)));
+			}
+			json_object_set_new(e, "ms", ms_json(row->answered ? row->ms : PROBE_MS_NONE));
+			json_object_set_new(e, "error", error_json(row->error_code, row->error_name));
+			json_array_append_new(a, e);
+		}
+		json_object_set_new(o, "policy", a);
+	}
+	if (x->ntls) {
+		json_t *a = json_array();
+		for (int k = 0; k < x->ntls; k++) {
+			const struct probe_tls_attempt *t = &x->tls[k];
+			json_t *e = json_pack("{s:s, s:s, s:s, s:{s:o, s:o, s:o}, s:o, s:s}", "attempt",
+					      t->label, "outcome", probe_outcome_name(t->outcome),
+					      "layer", t->layer, "ms",
+					      "connect", ms_json(t->ms_connect), "x224",
+					      ms_json(t->ms_x224), "tls", ms_json(t->ms_tls), "error",
+					      error_json(t->error_code, t->error_name), "info", t->detail);
+			if (t->outcome == PROBE_OK) {
+				json_object_set_new(e, "version", json_string(t->version));
+				json_object_set_new(e, "cipher", json_string(t->cipher));
+			}
+			json_object_set_new(e, "certificate",
+					    t->have_cert ? cert_json(&t->cert) : json_null());
+			json_array_append_new(a, e);
+		}
+		json_object_set_new(o, "attempts", a);
+	}
+	if (x->nudp) {
+		json_t *a = json_array();
+		for (int k = 0; k < x->nudp; k++) {
+			const struct probe_udp_attempt *u = &x->udp[k];
+			json_t *e = json_pack("{s:i, s:i, s:b, s:o, s:o}", "size", (int)u->size,
+					      "sends", u->sends, "answered", u->answered, "ms",
+					      ms_json(u->answered ? u->ms : PROBE_MS_NONE), "error",
+					      error_json(u->error_code, u->error_name));
+			if (u->path_mtu)
+				json_object_set_new(e, "path_mtu", json_integer(u->path_mtu));
+			if (u->answered) {
+				char fl[96];
+				json_object_set_new(
+				    e, "synack",
+				    json_pack("{s:s, s:i, s:i, s:i, s:s}", "flags",
+					      rdpeudp_flags_str(u->synack.flags, fl, sizeof fl),
+					      "up_mtu", u->synack.up_mtu, "down_mtu",
+					      u->synack.down_mtu, "udp_version", u->synack.udp_version,
+					      "udp_version_name",
+					      rdpeudp_version_name(u->synack.udp_version)));
+			}
+			json_array_append_new(a, e);
+		}
+		json_object_set_new(o, "attempts", a);
+	}
+	return o;
+}
+
+int probe_print_json(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n)
+{
+	json_t *results = json_array();
+	for (int i = 0; i < n; i++) {
+		json_t *e = result_json(&r[i]);
+		if (!e || json_array_append_new(results, e)) {
+			json_decref(results);
+			return -1;
+		}
+	}
+	json_t *doc = json_pack("{s:i, s:s, s:i, s:i, s:o}", "probe_schema_version",
+				PROBE_SCHEMA_VERSION, "host", o->host, "port", (int)o->port,
+				"timeout_ms", o->budget_ms, "results", results);
+	if (!doc)
+		return -1;
+	if (o->expect_ip[0])
+		json_object_set_new(doc, "expect_ip", json_string(o->expect_ip));
+	int rc = json_dumpf(doc, f, JSON_INDENT(2) | JSON_SORT_KEYS);
+	fputc('\n', f);
+	json_decref(doc);
+	return rc;
+}

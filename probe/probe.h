@@ -1,0 +1,168 @@
+/*
+ * probe.h - the active probe (DESIGN.md section 4): a table of variants,
+ * each run in its own child process with a hard deadline, reporting one
+ * fixed-size struct probe_result through a pipe.
+ *
+ * POSIX only (fork, sockets): linked into the rdprobe binary, never into
+ * the analyzer library.
+ */
+#ifndef RDPROBE_PROBE_H
+#define RDPROBE_PROBE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "facts.h"
+
+#define PROBE_SCHEMA_VERSION 1
+
+/* Caps: every array in a result has one (the struct crosses a pipe). */
+#define PROBE_NAME_MAX 16
+#define PROBE_HOST_MAX 256
+#define PROBE_ADDR_TEXT_MAX 48    /* INET6_ADDRSTRLEN + scope */
+#define PROBE_ADDR_MAX 8          /* resolved addresses kept */
+#define PROBE_ERRNAME_MAX 48
+#define PROBE_DETAIL_MAX 256
+#define PROBE_X224_ROWS 8
+#define PROBE_TLS_ATTEMPTS 2
+#define PROBE_UDP_ATTEMPTS 2
+#define PROBE_VARIANTS_MAX 8
+
+#define PROBE_DEFAULT_PORT 3389
+#define PROBE_DEFAULT_BUDGET_MS 15000
+#define PROBE_BUDGET_MAX_MS 600000
+
+enum probe_outcome {
+	PROBE_OK = 0,
+	PROBE_FAILED,   /* the server or the path said no: a finding */
+	PROBE_TIMEOUT,  /* the variant's deadline passed */
+	PROBE_ERROR,    /* our own problem (socket(), fork(), OpenSSL setup) */
+	PROBE_SKIPPED,
+	PROBE_OUTCOME_COUNT
+};
+
+const char *probe_outcome_name(enum probe_outcome o);
+
+/* What every variant shares: one target, one budget. */
+struct probe_opts {
+	char host[PROBE_HOST_MAX];
+	uint16_t port;
+	int family;                /* AF_UNSPEC, AF_INET (-4) or AF_INET6 (-6) */
+	char expect_ip[PROBE_ADDR_TEXT_MAX]; /* "" when not given */
+	char keylog[4096];         /* "" when not given */
+	int budget_ms;             /* --timeout */
+	int64_t deadline_ms;       /* set by the runner per child: monotonic ms */
+};
+
+/* Time in ms where -1 means "layer not reached". */
+#define PROBE_MS_NONE (-1)
+
+struct probe_addr {
+	char addr[PROBE_ADDR_TEXT_MAX];
+	int family;                /* 4 or 6 */
+	int tcp_tried;
+	int tcp_ok;
+	int32_t tcp_ms;
+	int error_code;            /* errno */
+	char error_name[PROBE_ERRNAME_MAX];
+};
+
+/* One row of the server's security policy table. */
+struct probe_x224_row {
+	uint32_t requested;        /* PROTOCOL_* bits */
+	int answered;              /* a Connection Confirm was parsed */
+	enum neg_type neg_type;    /* NEG_NONE (legacy), NEG_RSP, NEG_FAILURE */
+	uint32_t selected;
+	uint32_t failure_code;
+	int32_t ms;                /* request to confirm */
+	int error_code;
+	char error_name[PROBE_ERRNAME_MAX]; /* failure code name, errno name, ... */
+};
+
+struct probe_tls_attempt {
+	char label[PROBE_NAME_MAX]; /* "tls1.2", "tls1.3" */
+	enum probe_outcome outcome;
+	char layer[32];            /* analyzer stage name reached */
+	int32_t ms_connect, ms_x224, ms_tls;
+	char version[16];
+	char cipher[64];
+	int have_cert;
+	struct cert_info cert;
+	int error_code;
+	char error_name[PROBE_ERRNAME_MAX];
+	char detail[PROBE_DETAIL_MAX];
+};
+
+struct probe_udp_attempt {
+	uint32_t size;             /* UDP payload bytes sent */
+	int sends;
+	int answered;              /* a SYN+ACK was parsed */
+	int32_t ms;                /* first send to answer */
+	struct rdpeudp_syn_facts synack;
+	int path_mtu;              /* IP_MTU after EMSGSIZE, 0 when unknown */
+	int error_code;
+	char error_name[PROBE_ERRNAME_MAX];
+};
+
+/*
+ * The one record a child writes to its pipe.  Plain bytes only: no
+ * pointers (cert_info and rdpeudp_syn_facts hold none).
+ */
+struct probe_result {
+	char variant[PROBE_NAME_MAX];
+	enum probe_outcome outcome;
+	char layer[32];            /* analyzer stage name, or "dns-answer" / "none" */
+	int32_t ms_dns, ms_connect, ms_x224, ms_tls;
+	int error_code;
+	char error_name[PROBE_ERRNAME_MAX];
+	char detail[PROBE_DETAIL_MAX];
+	int unresolvable;          /* getaddrinfo failed: exit status 2 */
+	char target[PROBE_ADDR_TEXT_MAX]; /* the address the variant used */
+
+	int naddr;                 /* dns, tcp */
+	struct probe_addr addrs[PROBE_ADDR_MAX];
+	int nx224;                 /* x224 */
+	struct probe_x224_row x224[PROBE_X224_ROWS];
+	int ntls;                  /* tls */
+	struct probe_tls_attempt tls[PROBE_TLS_ATTEMPTS];
+	int nudp;                  /* udp */
+	struct probe_udp_attempt udp[PROBE_UDP_ATTEMPTS];
+};
+
+/*
+ * A probe variant, zmap-style.  run() is called in a child process and
+ * must return before o->deadline_ms (monotonic clock) with *r filled;
+ * r->variant and the ms fields are preset by the runner.  It may block
+ * only in poll() bounded by that deadline.
+ */
+struct probe_variant {
+	const char *name;
+	const char *help;
+	int deadline_ms;           /* the variant's own cap, within the budget */
+	void (*run)(const struct probe_opts *o, struct probe_result *r);
+};
+
+extern const struct probe_variant probe_variants[];
+extern const int probe_variant_count;
+
+/* The variant called `name`, or NULL. */
+const struct probe_variant *probe_variant_find(const char *name);
+
+/*
+ * Runs the n variants in parallel, one child each, and fills out[0..n).
+ * Never returns later than o->budget_ms after it was called (plus the
+ * time to reap killed children).  Returns 0, or -1 on an internal error
+ * (pipe, fork) with the affected results set to PROBE_ERROR.
+ */
+int probe_run(const struct probe_opts *o, const struct probe_variant *const *v, int n,
+	      struct probe_result *out);
+
+/* Output (output.c). */
+void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n);
+int probe_print_json(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n);
+
+/* Helpers shared by the variants (net.c). */
+int64_t probe_now_ms(void);
+const char *probe_errno_name(int e);
+
+#endif

@@ -1,0 +1,233 @@
+/*
+ * runner.c - one child process per variant, results back through pipes.
+ *
+ * Why children: a hung handshake (an MTU black hole, FreeRDP's TLS loop)
+ * cannot always be interrupted from inside; a process can always be
+ * killed.  Each child writes one fixed-size struct probe_result (plain
+ * bytes, no pointers) to its pipe and exits.  The parent polls all pipes
+ * against each child's deadline and the global budget; a child past its
+ * deadline gets SIGKILL and is reported TIMEOUT.  Every child is reaped.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "probe.h"
+
+/* The child stops itself this long before the parent would kill it. */
+#ifndef CHILD_MARGIN_MS
+#define CHILD_MARGIN_MS 300
+#endif
+/* Bounds the poll loop independently of the clock. */
+#define RUNNER_POLL_ROUNDS_MAX 100000
+
+static const char *const outcome_names[] = {
+	[PROBE_OK] = "OK",
+	[PROBE_FAILED] = "FAILED",
+	[PROBE_TIMEOUT] = "TIMEOUT",
+	[PROBE_ERROR] = "ERROR",
+	[PROBE_SKIPPED] = "SKIPPED",
+};
+_Static_assert(sizeof outcome_names / sizeof outcome_names[0] == PROBE_OUTCOME_COUNT,
+	       "outcome_names covers enum probe_outcome");
+
+const char *probe_outcome_name(enum probe_outcome o)
+{
+	return (unsigned)o < PROBE_OUTCOME_COUNT ? outcome_names[o] : "unknown";
+}
+
+struct child {
+	pid_t pid;
+	int fd;                    /* read end, -1 when closed */
+	int64_t deadline;
+	size_t got;                /* bytes of the result read so far */
+	int done;                  /* EOF seen or killed */
+	int killed;
+	struct probe_result buf;
+};
+
+static void result_init(struct probe_result *r, const char *name)
+{
+	memset(r, 0, sizeof *r);
+	snprintf(r->variant, sizeof r->variant, "%s", name);
+	snprintf(r->layer, sizeof r->layer, "none");
+	r->ms_dns = r->ms_connect = r->ms_x224 = r->ms_tls = PROBE_MS_NONE;
+}
+
+static void fail_result(struct probe_result *r, enum probe_outcome oc, const char *err,
+			const char *detail)
+{
+	r->outcome = oc;
+	snprintf(r->error_name, sizeof r->error_name, "%s", err);
+	snprintf(r->detail, sizeof r->detail, "%s", detail);
+}
+
+/* The child's side: run, write the whole struct, exit without atexit handlers. */
+static void child_main(const struct probe_opts *o, const struct probe_variant *v, int64_t deadline,
+		       int wfd)
+{
+	struct probe_opts co = *o;
+	struct probe_result *r = malloc(sizeof *r);
+	if (!r)
+		_exit(3);
+	signal(SIGPIPE, SIG_IGN);
+	co.deadline_ms = deadline - CHILD_MARGIN_MS;
+	result_init(r, v->name);
+	r->outcome = PROBE_ERROR;
+	v->run(&co, r);
+	const uint8_t *p = (const uint8_t *)r;
+	size_t off = 0;
+	for (int i = 0; off < sizeof *r && i < 10000; i++) {
+		ssize_t k = write(wfd, p + off, sizeof *r - off);
+		if (k > 0)
+			off += (size_t)k;
+		else if (k < 0 && errno != EINTR)
+			break;
+	}
+	_exit(off == sizeof *r ? 0 : 3);
+}
+
+static void finish(struct child *c, struct probe_result *out, const char *name)
+{
+	int status = 0;
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (c->pid > 0) {
+		pid_t w;
+		do
+			w = waitpid(c->pid, &status, 0);
+		while (w < 0 && errno == EINTR);
+		c->pid = 0;
+	}
+	c->done = 1;
+	if (c->killed) {
+		result_init(out, name);
+		fail_result(out, PROBE_TIMEOUT, "DEADLINE", "killed at its deadline");
+	} else if (c->got == sizeof c->buf) {
+		*out = c->buf;
+		out->variant[sizeof out->variant - 1] = '\0';
+	} else {
+		char why[96];
+		if (WIFSIGNALED(status))
+			snprintf(why, sizeof why, "child died of signal %d", WTERMSIG(status));
+		else
+			snprintf(why, sizeof why, "child exited %d with an incomplete result",
+				 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		result_init(out, name);
+		fail_result(out, PROBE_ERROR, "CHILD_FAILED", why);
+	}
+}
+
+int probe_run(const struct probe_opts *o, const struct probe_variant *const *v, int n,
+	      struct probe_result *out)
+{
+	struct child *ch = calloc((size_t)(n > 0 ? n : 1), sizeof *ch);
+	int rc = 0;
+	int64_t start = probe_now_ms();
+	int64_t budget_end = start + o->budget_ms;
+
+	if (!ch) {
+		for (int i = 0; i < n; i++) {
+			result_init(&out[i], v[i]->name);
+			fail_result(&out[i], PROBE_ERROR, "ENOMEM", "out of memory");
+		}
+		return -1;
+	}
+	fflush(NULL); /* nothing buffered may be written twice */
+	for (int i = 0; i < n; i++) {
+		int p[2];
+		ch[i].fd = -1;
+		ch[i].deadline = start + v[i]->deadline_ms;
+		if (ch[i].deadline > budget_end)
+			ch[i].deadline = budget_end;
+		result_init(&out[i], v[i]->name);
+		if (pipe(p) < 0) {
+			fail_result(&out[i], PROBE_ERROR, "PIPE", strerror(errno));
+			ch[i].done = 1;
+			rc = -1;
+			continue;
+		}
+		pid_t pid = fork();
+		if (pid < 0) {
+			fail_result(&out[i], PROBE_ERROR, "FORK", strerror(errno));
+			close(p[0]);
+			close(p[1]);
+			ch[i].done = 1;
+			rc = -1;
+			continue;
+		}
+		if (pid == 0) {
+			close(p[0]);
+			for (int k = 0; k < i; k++)
+				if (ch[k].fd >= 0)
+					close(ch[k].fd);
+			child_main(o, v[i], ch[i].deadline, p[1]);
+		}
+		close(p[1]);
+		fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+		fcntl(p[0], F_SETFD, FD_CLOEXEC);
+		ch[i].pid = pid;
+		ch[i].fd = p[0];
+	}
+
+	struct pollfd pf[PROBE_VARIANTS_MAX];
+	int idx[PROBE_VARIANTS_MAX];
+	for (int round = 0; round < RUNNER_POLL_ROUNDS_MAX; round++) {
+		int np = 0;
+		int64_t now = probe_now_ms(), next = INT64_MAX;
+		for (int i = 0; i < n && np < PROBE_VARIANTS_MAX; i++) {
+			if (ch[i].done)
+				continue;
+			if (now >= ch[i].deadline) {
+				kill(ch[i].pid, SIGKILL);
+				ch[i].killed = 1;
+				finish(&ch[i], &out[i], v[i]->name);
+				continue;
+			}
+			if (ch[i].deadline < next)
+				next = ch[i].deadline;
+			pf[np] = (struct pollfd){ch[i].fd, POLLIN, 0};
+			idx[np++] = i;
+		}
+		if (np == 0)
+			break;
+		int k = poll(pf, (nfds_t)np, (int)(next - now));
+		if (k < 0 && errno != EINTR) {
+			rc = -1;
+			break;
+		}
+		for (int j = 0; j < np && k > 0; j++) {
+			if (!pf[j].revents)
+				continue;
+			struct child *c = &ch[idx[j]];
+			uint8_t *dst = (uint8_t *)&c->buf;
+			ssize_t got = read(c->fd, dst + c->got, sizeof c->buf - c->got);
+			if (got > 0) {
+				c->got += (size_t)got;
+				if (c->got < sizeof c->buf)
+					continue;
+			} else if (got < 0 && (errno == EAGAIN || errno == EINTR)) {
+				continue;
+			}
+			/* Whole result, EOF or a read error: the child is finished. */
+			finish(c, &out[idx[j]], v[idx[j]]->name);
+		}
+	}
+	/* Anything still running (loop cap or poll error): kill and reap. */
+	for (int i = 0; i < n; i++)
+		if (!ch[i].done) {
+			kill(ch[i].pid, SIGKILL);
+			ch[i].killed = 1;
+			finish(&ch[i], &out[i], v[i]->name);
+		}
+	free(ch);
+	return rc;
+}
