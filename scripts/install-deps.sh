@@ -12,5 +12,6 @@ apt-get install -y -qq --no-install-recommends \
 	libpcap-dev libssl-dev libjansson-dev libcunit1-dev \
 	python3 tcpdump tshark \
 	xrdp freerdp2-x11 freerdp2-dev freerdp2-shadow-x11 winpr-utils xvfb \
-	iproute2 iptables ethtool dnsmasq-base openssl procps util-linux >/dev/null
+	iproute2 iptables ethtool dnsmasq-base openssl procps util-linux iputils-ping \
+	bsdextrautils >/dev/null
 echo "install-deps.sh: build and test dependencies installed"
