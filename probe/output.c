@@ -55,14 +55,14 @@ void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_re
 
 	fprintf(f, "rdprobe probe %s port %u (budget %d ms)\n\n", o->host, (unsigned)o->port,
 		o->budget_ms);
-	fprintf(f, "%-8s %-8s %-26s %6s %7s %6s %6s  %-26s %s\n", "VARIANT", "OUTCOME", "LAYER",
+	fprintf(f, "%-11s %-8s %-26s %6s %7s %6s %6s  %-26s %s\n", "VARIANT", "OUTCOME", "LAYER",
 		"DNS", "CONNECT", "X224", "TLS", "ERROR", "INFO");
 	for (int i = 0; i < n; i++) {
 		const struct probe_result *x = &r[i];
 		char err[PROBE_ERRNAME_MAX + 16] = "-";
 		if (x->error_name[0])
 			snprintf(err, sizeof err, "%s (%d)", x->error_name, x->error_code);
-		fprintf(f, "%-8s %-8s %-26s %6s %7s %6s %6s  %-26s %s\n", x->variant,
+		fprintf(f, "%-11s %-8s %-26s %6s %7s %6s %6s  %-26s %s\n", x->variant,
 			probe_outcome_name(x->outcome), x->layer, ms_str(x->ms_dns, b1, sizeof b1),
 			ms_str(x->ms_connect, b2, sizeof b2), ms_str(x->ms_x224, b3, sizeof b3),
 			ms_str(x->ms_tls, b4, sizeof b4), err, x->detail);
@@ -112,6 +112,25 @@ void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_re
 				fprintf(f, ": %s (%d) %s\n", a->error_name, a->error_code, a->detail);
 			if (a->have_cert)
 				print_cert(f, &a->cert);
+		}
+		if (x->fr.used) {
+			const struct probe_freerdp *fr = &x->fr;
+			fprintf(f, "\n%s: libfreerdp2 connection to %s port %u, %d ms\n", x->variant,
+				x->target, (unsigned)o->port, fr->ms);
+			if (fr->last_error_name[0])
+				fprintf(f, "  last error  0x%08X %s: %s\n", fr->last_error,
+					fr->last_error_name, fr->last_error_string);
+			if (fr->have_error_info)
+				fprintf(f, "  error info  0x%X %s (from the server)\n", fr->error_info,
+					fr->error_info_name);
+			if (fr->cause[0])
+				fprintf(f, "  first error %s\n", fr->cause);
+			if (fr->ended_early)
+				fprintf(f, "  FreeRDP's silent reconnect was stopped (one connection only)\n");
+			if (fr->have_cert) {
+				fprintf(f, "  certificate\n");
+				print_cert(f, &fr->cert);
+			}
 		}
 		for (int k = 0; k < x->nudp; k++) {
 			const struct probe_udp_attempt *a = &x->udp[k];
@@ -258,6 +277,21 @@ static json_t *result_json(const struct probe_result *x)
 			json_array_append_new(a, e);
 		}
 		json_object_set_new(o, "attempts", a);
+	}
+	if (x->fr.used) {
+		const struct probe_freerdp *fr = &x->fr;
+		json_t *e = json_pack("{s:i, s:{s:i, s:s, s:s}, s:b, s:i, s:s}", "elapsed_ms", fr->ms,
+				      "last_error", "code", (int)fr->last_error, "name",
+				      fr->last_error_name, "string", fr->last_error_string,
+				      "reconnect_stopped", fr->ended_early, "certificates_seen",
+				      fr->certs_seen, "first_error_log", fr->cause);
+		json_object_set_new(e, "error_info",
+				    fr->have_error_info
+					    ? json_pack("{s:i, s:s}", "code", (int)fr->error_info, "name",
+							fr->error_info_name)
+					    : json_null());
+		json_object_set_new(e, "certificate", fr->have_cert ? cert_json(&fr->cert) : json_null());
+		json_object_set_new(o, "freerdp", e);
 	}
 	return o;
 }

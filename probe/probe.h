@@ -104,6 +104,24 @@ struct probe_udp_attempt {
 	char error_name[PROBE_ERRNAME_MAX];
 };
 
+/* A libfreerdp2 connection attempt (freerdp-tls, freerdp-rdp, freerdp-nla). */
+#define PROBE_FR_STRING_MAX 160
+struct probe_freerdp {
+	int used;
+	uint32_t last_error;       /* freerdp_get_last_error(), 0 on success */
+	char last_error_name[PROBE_ERRNAME_MAX];
+	char last_error_string[PROBE_FR_STRING_MAX];
+	int have_error_info;       /* an ErrorInfo event was published */
+	uint32_t error_info;       /* the server's Set Error Info code */
+	char error_info_name[PROBE_ERRNAME_MAX];
+	int32_t ms;                /* freerdp_connect call to its return */
+	int certs_seen;            /* VerifyX509Certificate calls */
+	int ended_early;           /* the child stopped a second connect */
+	char cause[PROBE_FR_STRING_MAX]; /* FreeRDP's first ERROR log line: "function: text" */
+	int have_cert;
+	struct cert_info cert;
+};
+
 /*
  * The one record a child writes to its pipe.  Plain bytes only: no
  * pointers (cert_info and rdpeudp_syn_facts hold none).
@@ -127,6 +145,7 @@ struct probe_result {
 	struct probe_tls_attempt tls[PROBE_TLS_ATTEMPTS];
 	int nudp;                  /* udp */
 	struct probe_udp_attempt udp[PROBE_UDP_ATTEMPTS];
+	struct probe_freerdp fr;   /* freerdp-* */
 };
 
 /*
@@ -147,6 +166,15 @@ extern const int probe_variant_count;
 
 /* The variant called `name`, or NULL. */
 const struct probe_variant *probe_variant_find(const char *name);
+
+/*
+ * For a variant whose library may go on after the answer is known (FreeRDP
+ * reconnects once after a transport failure): writes *r to the runner's
+ * pipe and _exit()s at once, never returns.  Only from within run(), in
+ * the child; the variant releases what outlives the process first
+ * (temporary files), nothing else.
+ */
+void probe_finish_early(const struct probe_result *r);
 
 /*
  * Runs the n variants in parallel, one child each, and fills out[0..n).

@@ -68,7 +68,32 @@ static void fail_result(struct probe_result *r, enum probe_outcome oc, const cha
 	snprintf(r->detail, sizeof r->detail, "%s", detail);
 }
 
-/* The child's side: run, write the whole struct, exit without atexit handlers. */
+/* The child's pipe (write end); -1 in the parent. */
+static int child_wfd = -1;
+
+/* Writes the whole struct and exits without atexit handlers. */
+static void child_write_exit(const struct probe_result *r)
+{
+	const uint8_t *p = (const uint8_t *)r;
+	size_t off = 0;
+	for (int i = 0; child_wfd >= 0 && off < sizeof *r && i < 10000; i++) {
+		ssize_t k = write(child_wfd, p + off, sizeof *r - off);
+		if (k > 0)
+			off += (size_t)k;
+		else if (k < 0 && errno != EINTR)
+			break;
+	}
+	_exit(off == sizeof *r ? 0 : 3);
+}
+
+void probe_finish_early(const struct probe_result *r)
+{
+	if (child_wfd < 0)
+		abort(); /* not in a variant's child: a programming error */
+	child_write_exit(r);
+}
+
+/* The child's side: run, then write the result and exit. */
 static void child_main(const struct probe_opts *o, const struct probe_variant *v, int64_t deadline,
 		       int wfd)
 {
@@ -76,21 +101,13 @@ static void child_main(const struct probe_opts *o, const struct probe_variant *v
 	struct probe_result *r = malloc(sizeof *r);
 	if (!r)
 		_exit(3);
+	child_wfd = wfd;
 	signal(SIGPIPE, SIG_IGN);
 	co.deadline_ms = deadline - CHILD_MARGIN_MS;
 	result_init(r, v->name);
 	r->outcome = PROBE_ERROR;
 	v->run(&co, r);
-	const uint8_t *p = (const uint8_t *)r;
-	size_t off = 0;
-	for (int i = 0; off < sizeof *r && i < 10000; i++) {
-		ssize_t k = write(wfd, p + off, sizeof *r - off);
-		if (k > 0)
-			off += (size_t)k;
-		else if (k < 0 && errno != EINTR)
-			break;
-	}
-	_exit(off == sizeof *r ? 0 : 3);
+	child_write_exit(r);
 }
 
 static void finish(struct child *c, struct probe_result *out, const char *name)

@@ -20,6 +20,11 @@
 #include "x224.h"
 
 void probe_run_tls(const struct probe_opts *o, struct probe_result *r); /* tls_variant.c */
+#ifdef RDPROBE_HAVE_FREERDP /* freerdp_variant.c */
+void probe_run_freerdp_tls(const struct probe_opts *o, struct probe_result *r);
+void probe_run_freerdp_rdp(const struct probe_opts *o, struct probe_result *r);
+void probe_run_freerdp_nla(const struct probe_opts *o, struct probe_result *r);
+#endif
 
 static void set_layer(struct probe_result *r, enum stage s)
 {
@@ -411,6 +416,14 @@ const struct probe_variant probe_variants[] = {
 	 .deadline_ms = 12000, .run = probe_run_tls},
 	{.name = "udp", .help = "MS-RDPEUDP SYN of 1232 and 1132 bytes, DF set",
 	 .deadline_ms = 8000, .run = run_udp},
+#ifdef RDPROBE_HAVE_FREERDP
+	{.name = "freerdp-tls", .help = "libfreerdp2 connection, TLS security only: certificate, error info",
+	 .deadline_ms = 12000, .run = probe_run_freerdp_tls},
+	{.name = "freerdp-rdp", .help = "libfreerdp2 connection, standard RDP security only",
+	 .deadline_ms = 12000, .run = probe_run_freerdp_rdp},
+	{.name = "freerdp-nla", .help = "libfreerdp2 connection, NLA (CredSSP) only, no credentials",
+	 .deadline_ms = 12000, .run = probe_run_freerdp_nla},
+#endif
 };
 const int probe_variant_count = (int)(sizeof probe_variants / sizeof probe_variants[0]);
 _Static_assert(sizeof probe_variants / sizeof probe_variants[0] <= PROBE_VARIANTS_MAX,

@@ -50,6 +50,7 @@ for ((try = 0; try < 50; try++)); do
 done
 [[ -n $base ]] || skip "no free loopback ports"
 TLS_PORT=$base RDP_PORT=$((base + 1)) SILENT_PORT=$((base + 2)) CLOSED_PORT=$((base + 3))
+DENY_PORT=$((base + 4))
 CN=rdprobe-probe-test.test
 
 openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=$CN" -addext "subjectAltName=DNS:$CN" \
@@ -151,7 +152,7 @@ EOF
 }
 
 # ---- xrdp, security_layer=tls, with an RDP-UDP responder on the same port
-probe tls --port "$TLS_PORT" --timeout 10 127.0.0.1
+probe tls --port "$TLS_PORT" --variants dns,tcp,x224,tls,udp --timeout 10 127.0.0.1
 [[ $rc == 0 ]] && ok "tls: exit 0" || bad "tls: exit 0" "rc=$rc $(cat "$tmp/tls.err")"
 check "tls: schema" "$tmp/tls.json" 'd["probe_schema_version"] == 1 and [r["variant"] for r in d["results"]] == ["dns", "tcp", "x224", "tls", "udp"]'
 check "tls: every variant OK" "$tmp/tls.json" 'all(r["outcome"] == "OK" for r in d["results"])'
@@ -197,6 +198,40 @@ python3 -c "import sys; sys.exit(0 if $secs < 2.8 else 1)" && ok "silent: within
 	bad "silent: within --timeout 2" "took $secs s"
 check "silent: TIMEOUT at X.224" "$tmp/silent.json" \
 	'v["tcp"]["outcome"] == "OK" and v["x224"]["outcome"] == "TIMEOUT" and v["x224"]["layer"] == "x224-request" and v["tls"]["outcome"] == "TIMEOUT"'
+
+# ---- freerdp-* variants (libfreerdp2), when built in: real FreeRDP connections
+deny=${RDP_DENY_SERVER:-$(dirname "$rdprobe")/rdp_deny_server}
+"$rdprobe" probe --variants freerdp-tls --port "$CLOSED_PORT" --timeout 5 127.0.0.1 >/dev/null 2>&1
+if [[ $? != 2 ]]; then # 2: unknown variant (built without freerdp2-dev)
+	probe fr_tls --port "$TLS_PORT" --variants freerdp-tls,freerdp-rdp,freerdp-nla --timeout 10 127.0.0.1
+	check "freerdp-tls vs TLS xrdp: OK with certificate" "$tmp/fr_tls.json" \
+		'v["freerdp-tls"]["outcome"] == "OK" and v["freerdp-tls"]["layer"] == "mcs-connected" and v["freerdp-tls"]["error"] is None and v["freerdp-tls"]["freerdp"]["certificate"]["subject_cn"] == "'"$CN"'" and v["freerdp-tls"]["freerdp"]["certificate"]["self_signed"]'
+	check "freerdp-rdp vs TLS xrdp: 0x2000D at MCS, no reconnect" "$tmp/fr_tls.json" \
+		'v["freerdp-rdp"]["outcome"] == "FAILED" and v["freerdp-rdp"]["error"] == {"code": 0x2000D, "name": "ERRCONNECT_CONNECT_TRANSPORT_FAILED"} and v["freerdp-rdp"]["layer"] == "mcs-connect" and v["freerdp-rdp"]["freerdp"]["reconnect_stopped"]'
+	check "freerdp-nla vs TLS xrdp: 0x2000C at negotiation" "$tmp/fr_tls.json" \
+		'v["freerdp-nla"]["outcome"] == "FAILED" and v["freerdp-nla"]["error"] == {"code": 0x2000C, "name": "ERRCONNECT_SECURITY_NEGO_CONNECT_FAILED"} and v["freerdp-nla"]["layer"] == "negotiation" and v["freerdp-nla"]["freerdp"]["error_info"] is None'
+	probe fr_rdp --port "$RDP_PORT" --variants freerdp-rdp,freerdp-tls --timeout 10 127.0.0.1
+	check "freerdp-rdp vs RDP (fips) xrdp: OK" "$tmp/fr_rdp.json" \
+		'v["freerdp-rdp"]["outcome"] == "OK" and v["freerdp-rdp"]["layer"] == "mcs-connected" and v["freerdp-tls"]["error"]["name"] == "ERRCONNECT_SECURITY_NEGO_CONNECT_FAILED"'
+	probe fr_closed --port "$CLOSED_PORT" --variants freerdp-tls,freerdp-nla --timeout 10 127.0.0.1
+	check "freerdp vs nothing listening: transport failure before X.224, reconnect stopped" "$tmp/fr_closed.json" \
+		'all(r["outcome"] == "FAILED" and r["error"]["name"] == "ERRCONNECT_CONNECT_TRANSPORT_FAILED" and r["layer"] == "tcp" and r["freerdp"]["reconnect_stopped"] for r in d["results"])'
+	if [[ -x $deny ]]; then
+		WLOG_LEVEL=OFF timeout 120 "$deny" --cert "$tmp/cert.pem" --key "$tmp/key.pem" --port "$DENY_PORT" \
+			--bind 127.0.0.1 --max-connections 8 --timeout 100 >"$tmp/deny.log" 2>&1 &
+		pids+=($!)
+		for ((i = 0; i < 50; i++)); do ss -Htln "sport = :$DENY_PORT" | grep -q . && break; sleep 0.1; done
+		probe fr_deny --port "$DENY_PORT" --variants freerdp-tls --timeout 10 127.0.0.1
+		check "freerdp-tls vs rdp_deny_server: error info 0x7" "$tmp/fr_deny.json" \
+			'v["freerdp-tls"]["outcome"] == "FAILED" and v["freerdp-tls"]["error"] == {"code": 0x10007, "name": "ERRINFO_SERVER_DENIED_CONNECTION"} and v["freerdp-tls"]["freerdp"]["error_info"] == {"code": 7, "name": "ERRINFO_SERVER_DENIED_CONNECTION"}'
+	else
+		echo "skip freerdp-tls vs rdp_deny_server: $deny not built"
+	fi
+	leftover=$(find /tmp -maxdepth 1 -name 'rdprobe-freerdp-*' -newer "$tmp/cert.pem" 2>/dev/null | head -n 1)
+	[[ -z $leftover ]] && ok "freerdp: ConfigPath removed" || bad "freerdp: ConfigPath removed" "$leftover"
+else
+	echo "skip freerdp-*: not built in"
+fi
 
 # ---- --expect-ip, --keylog
 probe expect --variants dns --expect-ip 127.0.0.2 127.0.0.1
