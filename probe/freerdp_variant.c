@@ -136,7 +136,7 @@ static const char *layer_of(uint32_t err, int nla)
  * is removed too.  Only async-signal-safe calls below (str_copy is
  * strlen + memcpy; rmdir, unlink, write, _exit).
  */
-static char fr_sub[2][80]; /* ConfigPath/certs, ConfigPath/server */
+static char fr_sub[2][sizeof fr.config_dir + 16]; /* ConfigPath/certs, ConfigPath/server */
 
 static void on_deadline(int sig)
 {
