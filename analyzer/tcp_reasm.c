@@ -305,6 +305,30 @@ void reasm_segment(struct reasm_dir *r, struct tcp_dir_facts *st, const struct p
 	r->ooo_bytes += len;
 }
 
+/*
+ * After a gap was given up (delivery has stopped): every held segment the
+ * in-order point now reaches moves it forward, ranges only.
+ */
+static void absorb_held(struct reasm_dir *r)
+{
+	int moved = 1;
+	while (moved) {
+		moved = 0;
+		for (int i = 0; i < r->nooo; i++) {
+			if (!seq_leq(r->ooo[i].seq, r->next))
+				continue;
+			uint32_t e = r->ooo[i].seq + r->ooo[i].len;
+			if (seq_lt(r->next, e))
+				r->next = e;
+			free(r->ooo[i].data);
+			r->ooo_bytes -= r->ooo[i].len;
+			r->ooo[i] = r->ooo[--r->nooo];
+			moved = 1;
+			break;
+		}
+	}
+}
+
 void reasm_peer_ack(struct reasm_dir *r, struct tcp_dir_facts *st, uint32_t ack, uint64_t frame)
 {
 	if (!r->init || !seq_lt(r->next, ack))
@@ -331,22 +355,7 @@ void reasm_peer_ack(struct reasm_dir *r, struct tcp_dir_facts *st, uint32_t ack,
 			skip_gap(r, st, frame, upto, 1);
 		}
 		/* The held segments beyond the gap are now in order (ranges only). */
-		while (r->nooo) {
-			uint32_t lo = lowest_ooo(r);
-			if (!seq_leq(lo, r->next))
-				break;
-			for (int i = 0; i < r->nooo; i++) {
-				if (r->ooo[i].seq != lo)
-					continue;
-				uint32_t e = lo + r->ooo[i].len;
-				if (seq_lt(r->next, e))
-					r->next = e;
-				free(r->ooo[i].data);
-				r->ooo_bytes -= r->ooo[i].len;
-				r->ooo[i] = r->ooo[--r->nooo];
-				break;
-			}
-		}
+		absorb_held(r);
 	}
 }
 
@@ -356,23 +365,7 @@ void reasm_finish(struct reasm_dir *r, struct tcp_dir_facts *st)
 		uint32_t lo = lowest_ooo(r);
 		if (seq_lt(r->next, lo))
 			skip_gap(r, st, frame_of_seq(r, lo), lo, 0);
-		/* Consume everything now reachable, ranges only. */
-		int moved = 1;
-		while (moved) {
-			moved = 0;
-			for (int i = 0; i < r->nooo; i++) {
-				if (!seq_leq(r->ooo[i].seq, r->next))
-					continue;
-				uint32_t e = r->ooo[i].seq + r->ooo[i].len;
-				if (seq_lt(r->next, e))
-					r->next = e;
-				free(r->ooo[i].data);
-				r->ooo_bytes -= r->ooo[i].len;
-				r->ooo[i] = r->ooo[--r->nooo];
-				moved = 1;
-				break;
-			}
-		}
+		absorb_held(r);
 	}
 	/* An empty segment from beyond everything seen: those bytes never came. */
 	if (r->jump && seq_lt(r->next, r->jump_seq)) {
