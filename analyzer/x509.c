@@ -57,11 +57,15 @@ static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 }
 
 /* timegm() for a struct tm that ASN1_TIME_to_tm filled (fields in range). */
+int64_t x509_utc_to_unix(int64_t y, int mo, int d, int h, int mi, int s)
+{
+	return days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + s;
+}
+
 static int64_t tm_to_unix(const struct tm *tm)
 {
-	int64_t days = days_from_civil((int64_t)tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday);
-	return days * 86400 + (int64_t)tm->tm_hour * 3600 + (int64_t)tm->tm_min * 60 +
-	       tm->tm_sec;
+	return x509_utc_to_unix((int64_t)tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday,
+				tm->tm_hour, tm->tm_min, tm->tm_sec);
 }
 
 const char *x509_time_str(int64_t t, char *buf, size_t cap)

@@ -20,6 +20,9 @@
  */
 enum dec_status x509_parse_der(const uint8_t *der, size_t len, struct cert_info *out);
 
+/* Seconds since the Unix epoch of a UTC civil time (month 1..12). */
+int64_t x509_utc_to_unix(int64_t y, int mo, int d, int h, int mi, int s);
+
 /* "YYYY-MM-DD HH:MM:SS" (UTC) into buf; "-" for 0. */
 const char *x509_time_str(int64_t t, char *buf, size_t cap);
 

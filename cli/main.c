@@ -18,6 +18,7 @@
 #include "analyze.h"
 #include "probe.h"
 #include "report.h"
+#include "x509.h"
 
 enum exit_code {
 	EXIT_HEALTHY = 0,   /* or: the expectation was met */
@@ -114,14 +115,7 @@ static int parse_time(const char *s, int64_t *us)
 	}
 	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
 		return -1;
-	/* Days from civil (H. Hinnant's algorithm). */
-	int yy = mo <= 2 ? y - 1 : y;
-	int era = (yy >= 0 ? yy : yy - 399) / 400;
-	unsigned yoe = (unsigned)(yy - era * 400);
-	unsigned doy = (153u * (unsigned)(mo + (mo > 2 ? -3 : 9)) + 2) / 5 + (unsigned)d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	int64_t days = (int64_t)era * 146097 + (int64_t)doe - 719468;
-	*us = ((days * 24 + h) * 60 + mi) * INT64_C(60000000) + (int64_t)se * 1000000;
+	*us = x509_utc_to_unix(y, mo, d, h, mi, se) * 1000000;
 	return 0;
 }
 
