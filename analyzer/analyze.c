@@ -356,20 +356,26 @@ static void note_seen_port(struct analysis *a, uint16_t port)
 		a->seen_ports[a->nseen_ports++] = port;
 }
 
-static int ev_cmp(const void *x, const void *y)
+/*
+ * Orders the ladder by frame.  Stable, so steps of one frame keep the
+ * order the decoders gave them (ServerHello before Certificate); qsort is
+ * not.  At most EVENT_MAX steps, nearly sorted already: insertion sort.
+ */
+static void sort_ladder(struct rdp_conn *c)
 {
-	const struct conn_event *a = x, *b = y;
-	if (a->frame != b->frame)
-		return a->frame < b->frame ? -1 : 1;
-	/* Same frame: keep insertion order (text order is stable enough). */
-	return a < b ? -1 : a > b;
+	for (int i = 1; i < c->nev; i++) {
+		struct conn_event e = c->ev[i];
+		int j = i;
+		for (; j > 0 && c->ev[j - 1].frame > e.frame; j--)
+			c->ev[j] = c->ev[j - 1];
+		c->ev[j] = e;
+	}
 }
 
 /* The TCP steps of the ladder, from the transport facts. */
-static void tcp_ladder(struct rdp_conn *c, const struct flow *f)
+static void tcp_ladder(struct rdp_conn *c)
 {
 	const struct tcp_facts *t = &c->tcp;
-	(void)f;
 	if (t->syn_frame) {
 		if (t->d[0].mss)
 			conn_event(c, t->syn_frame, t->syn_us, DIR_C2S, "TCP SYN, MSS %u", t->d[0].mss);
@@ -448,8 +454,8 @@ static void finalize_flow(struct analysis *a, struct flow *f)
 			else if (f->tcp.syn_frame)
 				conn_stage(c, STAGE_TCP_SYN, f->tcp.syn_frame);
 		}
-		tcp_ladder(c, f);
-		qsort(c->ev, (size_t)c->nev, sizeof c->ev[0], ev_cmp);
+		tcp_ladder(c);
+		sort_ladder(c);
 		if (c->stage == STAGE_TCP_RESET || c->stage == STAGE_TCP_SYN)
 			conn_mark_failing(c, c->stage_frame);
 	}
