@@ -317,6 +317,16 @@ static int cert_covers(const struct cert_info *ce, const char *name)
 	return !any_dns && name_matches(ce->subject_cn, strlen(ce->subject_cn), name);
 }
 
+int diag_cert_covers(const struct cert_info *ce, const char *name)
+{
+	return cert_covers(ce, name);
+}
+
+int diag_is_ip_literal(const char *s)
+{
+	return is_ip_literal(s);
+}
+
 /* The name the client used: --name, the SNI it sent, the DNS answer. */
 static const char *client_name(const struct rdp_conn *c, const struct diag_opts *o)
 {

@@ -84,6 +84,14 @@ struct diag_opts {
 	char name[256];   /* the host name the client used (--name), "" if unknown */
 };
 
+/*
+ * Is `name` among the certificate's DNS names (SANs, else the CN; RFC 6125
+ * wildcards in the leftmost label)?  Case-insensitive.
+ */
+int diag_cert_covers(const struct cert_info *ce, const char *name);
+/* An IPv4 dotted quad or an IPv6 literal (no name check applies to those). */
+int diag_is_ip_literal(const char *s);
+
 /* The findings of one connection (at most max); returns how many. */
 int diag_conn(const struct rdp_conn *c, const struct diag_opts *o, struct finding *out, int max);
 

@@ -25,6 +25,14 @@
 #define PROTOCOL_HYBRID_EX 0x8
 #define PROTOCOL_RDSAAD 0x10
 
+/* RDP_NEG_FAILURE failureCode values (MS-RDPBCGR 2.2.1.2.2) */
+#define SSL_REQUIRED_BY_SERVER 1
+#define SSL_NOT_ALLOWED_BY_SERVER 2
+#define SSL_CERT_NOT_ON_SERVER 3
+#define INCONSISTENT_FLAGS 4
+#define HYBRID_REQUIRED_BY_SERVER 5
+#define SSL_WITH_USER_AUTH_REQUIRED_BY_SERVER 6
+
 /*
  * TPKT framing: when `p` starts a TPKT header, returns its declared total
  * length (>= TPKT_MIN_LEN); 0 when the bytes are not TPKT.  Needs 4 bytes.

@@ -4,7 +4,8 @@
  *
  *   rdprobe analyze [--json] [--port N]... [--expect CODE]... [--at TIME] [--name HOST] FILE...
  *   rdprobe probe [--json] [--variants LIST] [--port N] [--timeout S] [-4|-6]
- *                 [--expect-ip ADDR] [--keylog FILE] HOST
+ *                 [--user [DOMAIN\\]USER [--password-file FILE]] [--expect-ip ADDR]
+ *                 [--keylog FILE] HOST
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -48,14 +49,18 @@ static const char usage_text[] =
 	"  -h, --help      this help\n"
 	"\n"
 	"  probe [--json] [--variants LIST] [--port N] [--timeout S] [-4|-6]\n"
-	"        [--expect-ip ADDR] [--keylog FILE] HOST\n"
+	"        [--user [DOMAIN\\]USER [--password-file FILE]] [--expect-ip ADDR]\n"
+	"        [--keylog FILE] HOST\n"
 	"      Probe HOST actively, each variant in its own child process with a\n"
 	"      deadline, in parallel: dns, tcp, x224 (security policy table), tls\n"
-	"      (TLS 1.2 and 1.3 after X.224: version, cipher, certificate), udp\n"
-	"      (MS-RDPEUDP SYN, 1232 and 1132 bytes, DF set), and when built with\n"
-	"      libfreerdp2: freerdp-tls, freerdp-rdp, freerdp-nla (a real FreeRDP\n"
-	"      connection per security layer: last error, server error info,\n"
-	"      certificate; no credentials sent).\n"
+	"      (TLS 1.2 and 1.3 after X.224: version, cipher, certificate),\n"
+	"      ntlm-info (CredSSP/NTLM CHALLENGE: the server's names and OS build),\n"
+	"      udp (MS-RDPEUDP SYN of 1232 and 1132 bytes with DF, a small\n"
+	"      datagram), mtu (TLS with a clamped MSS when the full-size flight\n"
+	"      stalls: the path MTU), and when built with libfreerdp2:\n"
+	"      freerdp-tls, freerdp-rdp, freerdp-nla (a real FreeRDP connection per\n"
+	"      security layer: last error, server error info, certificate).  Then\n"
+	"      one verdict on the host, with the fix.\n"
 	"\n"
 	"options of probe:\n"
 	"  -j, --json          one JSON document (\"probe_schema_version\": 1)\n"
@@ -63,10 +68,16 @@ static const char usage_text[] =
 	"  -p, --port N        TCP and UDP port (default 3389)\n"
 	"  -t, --timeout S     total budget in seconds, never exceeded (default 15)\n"
 	"  -4, -6              IPv4 / IPv6 addresses only\n"
+	"  -u, --user [DOMAIN\\]USER  log on with NLA as USER (freerdp-nla only); the\n"
+	"                      password comes from --password-file, else the\n"
+	"                      RDPROBE_PASSWORD variable, else a prompt on the\n"
+	"                      terminal; never from the command line\n"
+	"  -P, --password-file FILE  the password is the first line of FILE\n"
 	"  -x, --expect-ip ADDR  the address HOST should resolve to (dns variant)\n"
 	"  -k, --keylog FILE   append TLS secrets (SSLKEYLOGFILE format, mode 0600)\n"
 	"\n"
-	"exit status: 0 healthy (or every --expect met), 1 a failure was diagnosed\n"
+	"exit status: 0 healthy (or every --expect met; probe: no failure, warnings\n"
+	"allowed), 1 a failure was diagnosed\n"
 	"(or an --expect not met), 2 usage error or unreadable input (probe: or\n"
 	"HOST does not resolve), 3 internal error\n";
 
@@ -324,6 +335,27 @@ static int parse_variants(const char *list, const struct probe_variant **v, int 
 	return *n ? 0 : -1;
 }
 
+/* "DOMAIN\\USER", "USER@DOMAIN" or "USER" into po->user / po->domain. */
+static int parse_user(const char *arg, struct probe_opts *po)
+{
+	const char *bs = strchr(arg, '\\');
+	size_t n = strlen(arg);
+	if (!n || n >= sizeof po->user)
+		return -1;
+	if (bs) {
+		size_t dn = (size_t)(bs - arg);
+		if (!dn || !bs[1] || strchr(bs + 1, '\\'))
+			return -1;
+		snprintf(po->domain, sizeof po->domain, "%.*s", (int)dn, arg);
+		snprintf(po->user, sizeof po->user, "%s", bs + 1);
+		return 0;
+	}
+	/* USER@DOMAIN is a UPN: FreeRDP passes it through as the user name. */
+	snprintf(po->user, sizeof po->user, "%s", arg);
+	po->domain[0] = '\0';
+	return 0;
+}
+
 static int cmd_probe(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -333,10 +365,13 @@ static int cmd_probe(int argc, char **argv)
 		{"timeout", required_argument, NULL, 't'},
 		{"expect-ip", required_argument, NULL, 'x'},
 		{"keylog", required_argument, NULL, 'k'},
+		{"user", required_argument, NULL, 'u'},
+		{"password-file", required_argument, NULL, 'P'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	static struct probe_opts po;
+	const char *password_file = NULL;
 	const struct probe_variant *v[PROBE_VARIANTS_MAX];
 	int nv = 0, json = 0, c;
 
@@ -347,7 +382,7 @@ static int cmd_probe(int argc, char **argv)
 	for (int i = 0; i < probe_variant_count; i++)
 		v[nv++] = &probe_variants[i];
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jV:p:t:x:k:46h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jV:p:t:x:k:u:P:46h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = 1;
@@ -378,6 +413,13 @@ static int cmd_probe(int argc, char **argv)
 				return usage_error("--keylog path too long:", optarg);
 			snprintf(po.keylog, sizeof po.keylog, "%s", optarg);
 			break;
+		case 'u':
+			if (parse_user(optarg, &po))
+				return usage_error("bad --user ([DOMAIN\\]USER or USER@DOMAIN):", optarg);
+			break;
+		case 'P':
+			password_file = optarg;
+			break;
 		case '4':
 			po.family = AF_INET;
 			break;
@@ -406,23 +448,39 @@ static int cmd_probe(int argc, char **argv)
 		close(fd);
 	}
 
+	if (password_file && !po.user[0])
+		return usage_error("--password-file needs --user", NULL);
+	if (po.user[0]) {
+		char err[300], prompt[PROBE_USER_MAX + PROBE_HOST_MAX + 32];
+		snprintf(prompt, sizeof prompt, "Password for %s@%s: ", po.user, po.host);
+		po.password = probe_password_load(password_file, prompt, err, sizeof err);
+		if (!po.password) {
+			fprintf(stderr, "rdprobe: %s\n", err);
+			return EXIT_USAGE;
+		}
+	}
+
 	struct probe_result *r = calloc((size_t)nv, sizeof *r);
 	if (!r) {
+		probe_password_wipe();
 		fprintf(stderr, "rdprobe: out of memory\n");
 		return EXIT_INTERNAL;
 	}
 	int rc = probe_run(&po, v, nv, r) ? EXIT_INTERNAL : EXIT_HEALTHY;
-	int failed = 0, internal = 0, unresolvable = 0;
+	probe_password_wipe();
+	po.password = NULL;
+	int internal = 0, unresolvable = 0;
 	for (int i = 0; i < nv; i++) {
-		failed += r[i].outcome == PROBE_FAILED || r[i].outcome == PROBE_TIMEOUT;
 		internal += r[i].outcome == PROBE_ERROR;
 		unresolvable += r[i].unresolvable;
 	}
+	struct probe_verdict verdict;
+	probe_judge(&po, r, nv, &verdict);
 	if (json) {
-		if (probe_print_json(stdout, &po, r, nv))
+		if (probe_print_json(stdout, &po, r, nv, &verdict))
 			rc = EXIT_INTERNAL;
 	} else {
-		probe_print_text(stdout, &po, r, nv);
+		probe_print_text(stdout, &po, r, nv, &verdict);
 	}
 	free(r);
 	if (fflush(stdout) == EOF) {
@@ -435,7 +493,7 @@ static int cmd_probe(int argc, char **argv)
 	}
 	if (rc != EXIT_HEALTHY || internal)
 		return EXIT_INTERNAL;
-	return failed ? EXIT_DIAGNOSED : EXIT_HEALTHY;
+	return verdict.severity == SEV_FAILURE ? EXIT_DIAGNOSED : EXIT_HEALTHY;
 }
 
 int main(int argc, char **argv)

@@ -57,6 +57,8 @@ static struct {
 	char state[40];            /* furthest CONNECTION_STATE_ suffix logged */
 	int nego_answered;         /* an X.224 Connection Confirm was read */
 	char layer[40];            /* state, lower case with hyphens */
+	const struct probe_opts *opts;
+	int have_creds;            /* a user and a password were given */
 } fr;
 
 /* ConfigPath holds certs/ and server/ (and maybe known_hosts2): all ours. */
@@ -182,6 +184,48 @@ static void disarm_deadline(void)
 	signal(SIGALRM, SIG_DFL);
 }
 
+/*
+ * The finding, if the failure is the host's and not this variant's choice
+ * of security layer: the server's error info (0x7: the 0x904/0x7 case), a
+ * logon refused with credentials given, a TLS failure, the certificate.
+ * Without credentials freerdp-nla stops where the logon would start: it
+ * did not fail, it was not tried (SKIPPED).
+ */
+static void judge(uint32_t err, int connected)
+{
+	struct probe_result *r = fr.r;
+	struct probe_freerdp *f = &r->fr;
+	char why[PROBE_DETAIL_MAX];
+
+	if (f->have_error_info) {
+		r->finding = DIAG_SERVER_DENIED;
+		return;
+	}
+	if (!connected && fr.nla && !strcmp(r->layer, "nla")) {
+		if (!fr.have_creds) {
+			r->outcome = PROBE_SKIPPED;
+			snprintf(r->detail, sizeof r->detail,
+				 "the server offers NLA; no credentials given (--user), so the logon "
+				 "was not tried (0x%08X %s)", err, f->last_error_name);
+			return;
+		}
+		r->finding = DIAG_NLA_FAILED;
+		return;
+	}
+	if (err == FREERDP_ERROR_TLS_CONNECT_FAILED) {
+		r->finding = DIAG_TLS_HANDSHAKE_FAILED;
+		return;
+	}
+	if (f->have_cert) {
+		enum diag_code d = probe_cert_finding(fr.opts, &f->cert, why, sizeof why);
+		if (d != DIAG_HEALTHY) {
+			size_t n = strlen(r->detail);
+			r->finding = d;
+			snprintf(r->detail + n, sizeof r->detail - n, "; %s", why);
+		}
+	}
+}
+
 /* Everything known so far into the result (also before an early finish). */
 static void fill_result(rdpContext *ctx, int connected, uint32_t err_being_set)
 {
@@ -223,6 +267,7 @@ static void fill_result(rdpContext *ctx, int connected, uint32_t err_being_set)
 		size_t n = strlen(r->detail);
 		snprintf(r->detail + n, sizeof r->detail - n, "; stopped its reconnect");
 	}
+	judge(err, connected);
 }
 
 /*
@@ -334,6 +379,22 @@ static void on_error_info(void *context, ErrorInfoEventArgs *e)
 	str_copy(f->error_info_name, sizeof f->error_info_name, name ? name : "?");
 }
 
+/*
+ * FreeRDP frees its copy without zeroing it: overwrite it with as many
+ * zero bytes through the setter's own buffer first (the getter's pointer
+ * is const), then drop it.
+ */
+static void wipe_password(rdpSettings *s)
+{
+	const char *p = s ? freerdp_settings_get_string(s, FreeRDP_Password) : NULL;
+	if (!p)
+		return;
+	void *mut;
+	memcpy(&mut, &p, sizeof mut); /* the string is FreeRDP's heap copy, writable */
+	explicit_bzero(mut, strlen(p));
+	freerdp_settings_set_string(s, FreeRDP_Password, NULL);
+}
+
 static void run_freerdp(const struct probe_opts *o, struct probe_result *r, enum fr_layer layer)
 {
 	freerdp *instance = NULL;
@@ -397,10 +458,23 @@ static void run_freerdp(const struct probe_opts *o, struct probe_result *r, enum
 	    !freerdp_settings_set_bool(s, FreeRDP_SoftwareGdi, FALSE) ||
 	    !freerdp_settings_set_uint32(s, FreeRDP_TcpConnectTimeout, tcp_timeout))
 		goto setup_failed;
+	/*
+	 * Credentials go to freerdp-nla only: with TLS or standard RDP security
+	 * they would travel in the Client Info PDU, after the point where this
+	 * probe stops anyway, and over RC4 in the second case.
+	 */
+	if (layer == FR_NLA && o->user[0] && o->password) {
+		fr.have_creds = 1;
+		if (!freerdp_settings_set_string(s, FreeRDP_Username, o->user) ||
+		    (o->domain[0] && !freerdp_settings_set_string(s, FreeRDP_Domain, o->domain)) ||
+		    !freerdp_settings_set_string(s, FreeRDP_Password, o->password))
+			goto setup_failed;
+	}
 	if (PubSub_SubscribeErrorInfo(instance->context->pubSub, on_error_info) < 0)
 		goto setup_failed;
 
 	fr.t0 = probe_now_ms();
+	fr.opts = o;
 	fr.instance = instance;
 	arm_deadline(o->deadline_ms);
 	connected = freerdp_connect(instance) ? 1 : 0;
@@ -416,6 +490,8 @@ setup_failed:
 	probe_set_error(r, 0, "FREERDP_SETUP");
 	str_copy(r->detail, sizeof r->detail, "freerdp_new, freerdp_context_new or a setting failed");
 out:
+	if (have_context)
+		wipe_password(instance->settings);
 	if (have_context)
 		freerdp_context_free(instance);
 	if (instance)

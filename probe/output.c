@@ -49,23 +49,36 @@ static void print_cert(FILE *f, const struct cert_info *c)
 	fprintf(f, "      sha256   %s\n", c->sha256);
 }
 
-void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n)
+static const char *finding_str(const struct probe_result *x)
+{
+	return x->finding < DIAG_CODE_COUNT ? diag_code_name(x->finding) : "-";
+}
+
+void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n,
+		      const struct probe_verdict *v)
 {
 	char b1[16], b2[16], b3[16], b4[16];
 
-	fprintf(f, "rdprobe probe %s port %u (budget %d ms)\n\n", o->host, (unsigned)o->port,
-		o->budget_ms);
-	fprintf(f, "%-11s %-8s %-26s %6s %7s %6s %6s  %-26s %s\n", "VARIANT", "OUTCOME", "LAYER",
-		"DNS", "CONNECT", "X224", "TLS", "ERROR", "INFO");
+	fprintf(f, "%s: %s\n", diag_severity_name(v->severity), v->summary);
+	if (v->code < DIAG_CODE_COUNT && v->code != DIAG_HEALTHY) {
+		const struct diag_info *di = diag_info(v->code);
+		fprintf(f, "fix: %s\n", di->fix);
+		if (di->caution)
+			fprintf(f, "caution: %s\n", di->caution);
+	}
+	fprintf(f, "\nrdprobe probe %s port %u (budget %d ms)%s%s\n\n", o->host, (unsigned)o->port,
+		o->budget_ms, o->user[0] ? ", NLA as " : "", o->user);
+	fprintf(f, "%-11s %-8s %-26s %6s %7s %6s %6s  %-30s %-28s %s\n", "VARIANT", "OUTCOME",
+		"LAYER", "DNS", "CONNECT", "X224", "TLS", "ERROR", "FINDING", "INFO");
 	for (int i = 0; i < n; i++) {
 		const struct probe_result *x = &r[i];
 		char err[PROBE_ERRNAME_MAX + 16] = "-";
 		if (x->error_name[0])
 			snprintf(err, sizeof err, "%s (%d)", x->error_name, x->error_code);
-		fprintf(f, "%-11s %-8s %-26s %6s %7s %6s %6s  %-26s %s\n", x->variant,
+		fprintf(f, "%-11s %-8s %-26s %6s %7s %6s %6s  %-30s %-28s %s\n", x->variant,
 			probe_outcome_name(x->outcome), x->layer, ms_str(x->ms_dns, b1, sizeof b1),
 			ms_str(x->ms_connect, b2, sizeof b2), ms_str(x->ms_x224, b3, sizeof b3),
-			ms_str(x->ms_tls, b4, sizeof b4), err, x->detail);
+			ms_str(x->ms_tls, b4, sizeof b4), err, finding_str(x), x->detail);
 	}
 	for (int i = 0; i < n; i++) {
 		const struct probe_result *x = &r[i];
@@ -191,6 +204,9 @@ static json_t *result_json(const struct probe_result *x)
 			      "info", x->detail);
 	if (!o)
 		return NULL;
+	json_object_set_new(o, "finding",
+			    x->finding < DIAG_CODE_COUNT ? json_string(diag_code_name(x->finding))
+							 : json_null());
 	if (x->target[0])
 		json_object_set_new(o, "target", json_string(x->target));
 	if (x->naddr) {
@@ -296,7 +312,27 @@ static json_t *result_json(const struct probe_result *x)
 	return o;
 }
 
-int probe_print_json(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n)
+static json_t *verdict_json(const struct probe_verdict *v)
+{
+	int coded = v->code < DIAG_CODE_COUNT;
+	const struct diag_info *di = coded ? diag_info(v->code) : NULL;
+	json_t *j = json_pack("{s:o, s:s, s:o, s:b, s:o, s:s}", "code",
+			      coded ? json_string(diag_code_name(v->code)) : json_null(), "severity",
+			      diag_severity_name(v->severity), "variant",
+			      v->variant[0] ? json_string(v->variant) : json_null(), "reachable",
+			      v->reachable, "reached_by",
+			      v->reached_by[0] ? json_string(v->reached_by) : json_null(), "summary",
+			      v->summary);
+	if (j && di && v->code != DIAG_HEALTHY) {
+		json_object_set_new(j, "fix", json_string(di->fix));
+		json_object_set_new(j, "caution", di->caution ? json_string(di->caution) : json_null());
+		json_object_set_new(j, "symptom", json_string(di->symptom));
+	}
+	return j;
+}
+
+int probe_print_json(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n,
+		     const struct probe_verdict *v)
 {
 	json_t *results = json_array();
 	for (int i = 0; i < n; i++) {
@@ -313,6 +349,8 @@ int probe_print_json(FILE *f, const struct probe_opts *o, const struct probe_res
 		return -1;
 	if (o->expect_ip[0])
 		json_object_set_new(doc, "expect_ip", json_string(o->expect_ip));
+	json_object_set_new(doc, "user", o->user[0] ? json_string(o->user) : json_null());
+	json_object_set_new(doc, "verdict", verdict_json(v));
 	int rc = json_dumpf(doc, f, JSON_INDENT(2) | JSON_SORT_KEYS);
 	fputc('\n', f);
 	json_decref(doc);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "diagnosis.h"
 #include "facts.h"
 
 #define PROBE_SCHEMA_VERSION 1
@@ -25,8 +26,11 @@
 #define PROBE_DETAIL_MAX 256
 #define PROBE_X224_ROWS 8
 #define PROBE_TLS_ATTEMPTS 2
-#define PROBE_UDP_ATTEMPTS 2
-#define PROBE_VARIANTS_MAX 8
+#define PROBE_UDP_ATTEMPTS 3
+#define PROBE_VARIANTS_MAX 16
+
+#define PROBE_USER_MAX 256
+#define PROBE_PASSWORD_MAX 512
 
 #define PROBE_DEFAULT_PORT 3389
 #define PROBE_DEFAULT_BUDGET_MS 15000
@@ -50,6 +54,9 @@ struct probe_opts {
 	int family;                /* AF_UNSPEC, AF_INET (-4) or AF_INET6 (-6) */
 	char expect_ip[PROBE_ADDR_TEXT_MAX]; /* "" when not given */
 	char keylog[4096];         /* "" when not given */
+	char user[PROBE_USER_MAX]; /* --user, without "DOMAIN\\"; "" when not given */
+	char domain[PROBE_USER_MAX];
+	const char *password;      /* NULL without --user; never printed (secret.c) */
 	int budget_ms;             /* --timeout */
 	int64_t deadline_ms;       /* set by the runner per child: monotonic ms */
 };
@@ -135,6 +142,11 @@ struct probe_result {
 	char error_name[PROBE_ERRNAME_MAX];
 	char detail[PROBE_DETAIL_MAX];
 	int unresolvable;          /* getaddrinfo failed: exit status 2 */
+	/*
+	 * What the variant found, as a diagnosis code (diagnosis.h), or
+	 * DIAG_CODE_COUNT for none; judge.c weighs it against the others.
+	 */
+	enum diag_code finding;
 	char target[PROBE_ADDR_TEXT_MAX]; /* the address the variant used */
 
 	int naddr;                 /* dns, tcp */
@@ -185,9 +197,41 @@ void probe_finish_early(const struct probe_result *r);
 int probe_run(const struct probe_opts *o, const struct probe_variant *const *v, int n,
 	      struct probe_result *out);
 
+/* The host's verdict from all results (judge.c). */
+struct probe_verdict {
+	enum diag_code code;       /* DIAG_CODE_COUNT: no code fits (see summary) */
+	enum diag_severity severity;
+	char variant[PROBE_NAME_MAX]; /* the variant that found it, "" for HEALTHY */
+	int reachable;             /* some RDP path completed */
+	char reached_by[PROBE_NAME_MAX];
+	char summary[PROBE_DETAIL_MAX + 64];
+};
+void probe_judge(const struct probe_opts *o, const struct probe_result *r, int n,
+		 struct probe_verdict *v);
+
+/*
+ * A server certificate judged now against o->host: TLS_CERT_EXPIRED,
+ * TLS_CERT_NOT_YET_VALID, TLS_CERT_NAME_MISMATCH (o->host a name, not an
+ * address), else DIAG_HEALTHY; `why` says it in one line.
+ */
+enum diag_code probe_cert_finding(const struct probe_opts *o, const struct cert_info *c,
+				  char *why, size_t cap);
+
 /* Output (output.c). */
-void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n);
-int probe_print_json(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n);
+void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n,
+		      const struct probe_verdict *v);
+int probe_print_json(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n,
+		     const struct probe_verdict *v);
+
+/*
+ * The NLA password (secret.c): from `file` when not NULL, else the
+ * RDPROBE_PASSWORD variable (then erased from the environment), else a
+ * prompt without echo on /dev/tty.  Returns the one locked buffer that
+ * holds it, or NULL with a one-line reason in err.  Makes the process
+ * non-dumpable.  probe_password_wipe() zeroes the buffer.
+ */
+const char *probe_password_load(const char *file, const char *prompt, char *err, size_t errcap);
+void probe_password_wipe(void);
 
 /* Helpers shared by the variants (net.c). */
 int64_t probe_now_ms(void);

@@ -58,6 +58,7 @@ static void result_init(struct probe_result *r, const char *name)
 	snprintf(r->variant, sizeof r->variant, "%s", name);
 	snprintf(r->layer, sizeof r->layer, "none");
 	r->ms_dns = r->ms_connect = r->ms_x224 = r->ms_tls = PROBE_MS_NONE;
+	r->finding = DIAG_CODE_COUNT;
 }
 
 static void fail_result(struct probe_result *r, enum probe_outcome oc, const char *err,

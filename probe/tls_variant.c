@@ -224,6 +224,27 @@ out:
 		close(fd);
 }
 
+/*
+ * The certificate as a client would judge it.  Expired and not yet valid
+ * make the variant FAILED (mstsc and FreeRDP refuse or warn); a name
+ * mismatch is a finding on an OK handshake.
+ */
+static void judge_cert(const struct probe_opts *o, const struct cert_info *c,
+		       struct probe_result *r)
+{
+	char why[PROBE_DETAIL_MAX];
+	enum diag_code d = probe_cert_finding(o, c, why, sizeof why);
+	if (d == DIAG_HEALTHY)
+		return;
+	r->finding = d;
+	size_t n = strlen(r->detail);
+	snprintf(r->detail + n, sizeof r->detail - n, "; %s", why);
+	if (d != DIAG_TLS_CERT_NAME_MISMATCH) {
+		r->outcome = PROBE_FAILED;
+		probe_set_error(r, 0, diag_code_name(d));
+	}
+}
+
 void probe_run_tls(const struct probe_opts *o, struct probe_result *r)
 {
 	struct probe_target t[1];
@@ -273,9 +294,14 @@ void probe_run_tls(const struct probe_opts *o, struct probe_result *r)
 			snprintf(r->detail + n, sizeof r->detail - n, "; %s: %s", other->label,
 				 other->error_name);
 		}
+		if (best->have_cert)
+			judge_cert(o, &best->cert, r);
 		return;
 	}
 	probe_set_error(r, best->error_code, best->error_name);
 	str_copy(r->detail, sizeof r->detail, best->detail);
 	str_copy(r->layer, sizeof r->layer, best->layer);
+	/* Refused at X.224 or below is the policy's or TCP's business, not TLS's. */
+	if (!strcmp(best->layer, stage_name(STAGE_TLS_CLIENT_HELLO)) && best->outcome == PROBE_FAILED)
+		r->finding = DIAG_TLS_HANDSHAKE_FAILED;
 }

@@ -72,6 +72,7 @@ static void run_dns(const struct probe_opts *o, struct probe_result *r)
 	if (o->expect_ip[0] && !expected_found) {
 		r->outcome = PROBE_FAILED;
 		probe_set_error(r, 0, "RESOLUTION_MISMATCH");
+		r->finding = DIAG_RESOLUTION_MISMATCH;
 		snprintf(r->detail, sizeof r->detail, "%.100s resolves to %.46s, not to --expect-ip %.46s",
 			 o->host, r->addrs[0].addr, o->expect_ip);
 		return;
@@ -132,6 +133,15 @@ static void run_tcp(const struct probe_opts *o, struct probe_result *r)
 	r->outcome = b->error_code == ETIMEDOUT && !ok ? PROBE_TIMEOUT : PROBE_FAILED;
 	snprintf(r->detail, sizeof r->detail, "%d of %d addresses accept TCP port %u; %s: %s", ok,
 		 n, (unsigned)o->port, b->addr, strerror(b->error_code));
+	/*
+	 * Some address works, another does not: the name points clients at a
+	 * dead address (a stale record, an AAAA nothing listens on), which they
+	 * try first when it comes first.
+	 */
+	if (ok)
+		r->finding = DIAG_RESOLUTION_MISMATCH;
+	else
+		r->finding = b->error_code == ECONNREFUSED ? DIAG_TCP_REFUSED : DIAG_TCP_UNREACHABLE;
 }
 
 /* ---- x224: the server's security policy table ------------------------ */
@@ -146,6 +156,36 @@ static const uint32_t x224_requests[] = {
 };
 _Static_assert(sizeof x224_requests / sizeof x224_requests[0] <= PROBE_X224_ROWS,
 	       "x224 rows fit the result");
+
+/*
+ * An answering server, judged by its table: a failure code that is not a
+ * policy (SSL_CERT_NOT_ON_SERVER: TLS configured without a certificate)
+ * breaks default clients; standard RDP security as the only choice is a
+ * downgrade.
+ */
+static void x224_judge(struct probe_result *r)
+{
+	int tls_ok = 0;
+	for (int i = 0; i < r->nx224; i++) {
+		const struct probe_x224_row *row = &r->x224[i];
+		if (!row->answered)
+			continue;
+		if (row->neg_type == NEG_FAILURE && row->failure_code == SSL_CERT_NOT_ON_SERVER) {
+			char pn[40];
+			r->finding = DIAG_SECURITY_NEGOTIATION_FAILURE;
+			snprintf(r->detail, sizeof r->detail,
+				 "0x%x %s -> %s (%u): TLS is configured without a usable "
+				 "certificate; clients that request TLS or NLA fail",
+				 row->requested, x224_protocols_str(row->requested, pn, sizeof pn),
+				 x224_failure_name(row->failure_code), row->failure_code);
+			return;
+		}
+		if (row->neg_type == NEG_RSP && row->selected != PROTOCOL_RDP)
+			tls_ok = 1;
+	}
+	if (!tls_ok)
+		r->finding = DIAG_RDP_SECURITY_DOWNGRADE;
+}
 
 static void run_x224(const struct probe_opts *o, struct probe_result *r)
 {
@@ -217,9 +257,11 @@ static void run_x224(const struct probe_opts *o, struct probe_result *r)
 		r->outcome = PROBE_OK;
 		r->error_code = 0;
 		r->error_name[0] = '\0';
+		x224_judge(r);
 		return;
 	}
 	if (refused) {
+		r->finding = DIAG_SECURITY_NEGOTIATION_FAILURE;
 		set_layer(r, STAGE_X224_FAILURE);
 		for (int i = 0; i < r->nx224; i++)
 			if (r->x224[i].neg_type == NEG_FAILURE) {
@@ -245,6 +287,7 @@ static void run_x224(const struct probe_opts *o, struct probe_result *r)
 #define UDP_TRIES 4          /* the first send and 3 retries */
 #define UDP_TRY_MS 600
 #define UDP_RECV_MAX 2048
+#define UDP_SMALL 24          /* a 20-byte SYN header, 4 bytes of padding */
 
 /*
  * RDPEUDP SYN (MS-RDPEUDP 2.2.2.1, 2.2.2.5, 2.2.2.9), big-endian:
@@ -350,10 +393,19 @@ out:
 		close(fd);
 }
 
+/*
+ * Three datagrams, one after the other: the SYN at 1232 bytes (what
+ * clients send), at 1132 (the minimum MS-RDPEUDP allows) and a bare
+ * 24-byte SYN header no server accepts.  A SYN+ACK proves a listener; an
+ * ICMP "fragmentation needed" (EMSGSIZE) or an answer to 1132 only proves
+ * the path too small; an ICMP port unreachable to any of them (the small
+ * one still draws it when large datagrams vanish on the way) proves no
+ * listener; silence for all three sizes is a filter.
+ */
 static void run_udp(const struct probe_opts *o, struct probe_result *r)
 {
 	static const uint32_t sizes[PROBE_UDP_ATTEMPTS] = {RDPUDP_SYN_PAYLOAD_MAX,
-							   RDPUDP_SYN_PAYLOAD_MIN};
+							   RDPUDP_SYN_PAYLOAD_MIN, UDP_SMALL};
 	struct probe_target t[1];
 
 	set_layer(r, STAGE_NONE);
@@ -368,8 +420,15 @@ static void run_udp(const struct probe_opts *o, struct probe_result *r)
 		a->size = sizes[i];
 		udp_attempt(&t[0], now + (o->deadline_ms - now) / (PROBE_UDP_ATTEMPTS - i), a);
 	}
-	const struct probe_udp_attempt *big = &r->udp[0], *small = &r->udp[1];
-	if (big->answered || small->answered)
+	const struct probe_udp_attempt *big = &r->udp[0], *mid = &r->udp[1];
+	int refused = 0, pmtu = 0, answered = 0;
+	for (int i = 0; i < r->nudp; i++) {
+		refused |= r->udp[i].error_code == ECONNREFUSED;
+		answered |= r->udp[i].answered;
+		if (r->udp[i].error_code == EMSGSIZE && !pmtu)
+			pmtu = r->udp[i].path_mtu ? r->udp[i].path_mtu : -1;
+	}
+	if (answered)
 		set_layer(r, STAGE_UDP_ESTABLISHED);
 	else if (big->sends)
 		set_layer(r, STAGE_UDP_SYN);
@@ -382,24 +441,36 @@ static void run_udp(const struct probe_opts *o, struct probe_result *r)
 		return;
 	}
 	r->outcome = PROBE_FAILED;
-	if (big->error_code == EMSGSIZE || (small->answered && big->error_code == ETIMEDOUT)) {
-		probe_set_error(r, big->error_code, big->error_code == EMSGSIZE ? "EMSGSIZE"
-										  : "UDP_MTU_TOO_SMALL");
-		snprintf(r->detail, sizeof r->detail,
-			 "%u-byte SYN too big (path MTU %d); %u-byte SYN %s", big->size,
-			 big->path_mtu, small->size,
-			 small->answered ? "answered" : small->error_name);
-	} else if (big->error_code == ECONNREFUSED) {
+	if (answered || pmtu) {
+		r->finding = DIAG_UDP_MTU_TOO_SMALL;
+		probe_set_error(r, big->error_code, pmtu ? "EMSGSIZE" : "UDP_MTU_TOO_SMALL");
+		if (pmtu > 0)
+			snprintf(r->detail, sizeof r->detail,
+				 "the %u-byte SYN does not fit: ICMP fragmentation needed, path MTU "
+				 "%d (RDP-UDP needs %u)",
+				 big->size, pmtu, RDPUDP_SYN_PAYLOAD_MAX + 28);
+		else
+			snprintf(r->detail, sizeof r->detail,
+				 "the %u-byte SYN gets no answer but the %u-byte one does: the path "
+				 "drops large datagrams silently",
+				 big->size, mid->size);
+	} else if (refused) {
+		r->finding = DIAG_UDP_PORT_UNREACHABLE;
 		probe_set_error(r, ECONNREFUSED, "ECONNREFUSED");
 		snprintf(r->detail, sizeof r->detail,
-			 "ICMP port unreachable: no RDP-UDP listener on %s port %u", t[0].text,
+			 "ICMP port unreachable (%s%s%s): no RDP-UDP listener on %s port %u",
+			 big->error_code == ECONNREFUSED ? "SYN" : "",
+			 big->error_code == ECONNREFUSED && r->udp[2].error_code == ECONNREFUSED ? ", " : "",
+			 r->udp[2].error_code == ECONNREFUSED ? "small datagram" : "", t[0].text,
 			 (unsigned)o->port);
 	} else {
+		r->finding = DIAG_UDP_BLOCKED;
 		probe_set_error(r, big->error_code, big->error_name);
 		snprintf(r->detail, sizeof r->detail,
-			 "no answer to %d SYNs of %u bytes nor to the %u-byte SYN: UDP blocked or "
-			 "no listener",
-			 big->sends, big->size, small->size);
+			 "no answer to %u, %u or %u-byte datagrams (%d+%d+%d sent), no ICMP: UDP "
+			 "port %u filtered on the path (or a listener that ignores them)",
+			 big->size, mid->size, r->udp[2].size, big->sends, mid->sends,
+			 r->udp[2].sends, (unsigned)o->port);
 	}
 }
 

@@ -164,8 +164,10 @@ check "tls: TLS 1.2 attempt and certificate" "$tmp/tls.json" \
 	'v["tls"]["attempts"][0]["version"] == "TLSv1.2" and v["tls"]["attempts"][0]["certificate"]["subject_cn"] == "'"$CN"'" and v["tls"]["attempts"][0]["certificate"]["self_signed"]'
 check "tls: TLS 1.3 attempt" "$tmp/tls.json" 'v["tls"]["attempts"][1]["attempt"] == "tls1.3" and v["tls"]["attempts"][1]["outcome"] in ("OK", "FAILED")'
 check "tls: timings" "$tmp/tls.json" 'isinstance(v["tls"]["ms"]["tls"], int) and isinstance(v["tcp"]["ms"]["connect"], int)'
-check "udp: SYN+ACK at 1232 and 1132 bytes" "$tmp/tls.json" \
-	'[(a["size"], a["answered"], a["synack"]["up_mtu"]) for a in v["udp"]["attempts"]] == [(1232, True, 1232), (1132, True, 1132)]'
+check "udp: SYN+ACK at 1232 and 1132 bytes, the 24-byte datagram ignored" "$tmp/tls.json" \
+	'[(a["size"], a["answered"], a.get("synack", {}).get("up_mtu")) for a in v["udp"]["attempts"]] == [(1232, True, 1232), (1132, True, 1132), (24, False, None)] and v["udp"]["attempts"][2]["error"]["name"] == "NO_ANSWER"'
+check "tls: verdict HEALTHY, no finding, reached by tls" "$tmp/tls.json" \
+	'd["verdict"]["code"] == "HEALTHY" and d["verdict"]["severity"] == "ok" and d["verdict"]["reached_by"] == "tls" and all(r["finding"] is None for r in d["results"])'
 
 # ---- text output of the same run (one row per variant)
 "$rdprobe" probe --port "$TLS_PORT" --variants tcp,x224 127.0.0.1 >"$tmp/text.out" 2>&1
@@ -180,7 +182,9 @@ fi
 
 # ---- xrdp, security_layer=rdp: standard RDP security whatever is asked
 probe rdp --port "$RDP_PORT" --variants x224,tls --timeout 10 127.0.0.1
-[[ $rc == 1 ]] && ok "rdp: exit 1" || bad "rdp: exit 1" "rc=$rc"
+[[ $rc == 0 ]] && ok "rdp: exit 0 (a warning only)" || bad "rdp: exit 0 (a warning only)" "rc=$rc"
+check "rdp: verdict RDP_SECURITY_DOWNGRADE (warning) from x224; tls refused by policy is no finding" "$tmp/rdp.json" \
+	'd["verdict"]["code"] == "RDP_SECURITY_DOWNGRADE" and d["verdict"]["severity"] == "warning" and d["verdict"]["variant"] == "x224" and v["tls"]["finding"] is None and "fix" in d["verdict"]'
 check "rdp: policy selects RDP everywhere" "$tmp/rdp.json" \
 	'v["x224"]["outcome"] == "OK" and all(p["selected"] == 0 and p["answered"] for p in v["x224"]["policy"])'
 check "rdp: tls refused at X.224" "$tmp/rdp.json" \
@@ -191,6 +195,8 @@ probe closed --port "$CLOSED_PORT" --variants tcp,x224,tls,udp --timeout 10 127.
 [[ $rc == 1 ]] && ok "closed: exit 1" || bad "closed: exit 1" "rc=$rc"
 check "closed: refused everywhere" "$tmp/closed.json" \
 	'all(r["outcome"] == "FAILED" and r["error"]["name"] == "ECONNREFUSED" for r in d["results"]) and v["tcp"]["layer"] == "tcp-reset"'
+check "closed: verdict TCP_REFUSED (failure); udp: UDP_PORT_UNREACHABLE" "$tmp/closed.json" \
+	'd["verdict"]["code"] == "TCP_REFUSED" and d["verdict"]["severity"] == "failure" and not d["verdict"]["reachable"] and v["udp"]["finding"] == "UDP_PORT_UNREACHABLE"'
 
 # ---- a listener that never answers: the budget holds
 probe silent --port "$SILENT_PORT" --variants tcp,x224,tls --timeout 2 127.0.0.1
@@ -198,6 +204,8 @@ python3 -c "import sys; sys.exit(0 if $secs < 2.8 else 1)" && ok "silent: within
 	bad "silent: within --timeout 2" "took $secs s"
 check "silent: TIMEOUT at X.224" "$tmp/silent.json" \
 	'v["tcp"]["outcome"] == "OK" and v["x224"]["outcome"] == "TIMEOUT" and v["x224"]["layer"] == "x224-request" and v["tls"]["outcome"] == "TIMEOUT"'
+check "silent: verdict failure without a code, furthest layer named" "$tmp/silent.json" \
+	'd["verdict"]["code"] is None and d["verdict"]["severity"] == "failure" and "x224-request" in d["verdict"]["summary"]'
 
 # ---- freerdp-* variants (libfreerdp2), when built in: real FreeRDP connections
 deny=${RDP_DENY_SERVER:-$(dirname "$rdprobe")/rdp_deny_server}
@@ -223,7 +231,8 @@ if [[ $? != 2 ]]; then # 2: unknown variant (built without freerdp2-dev)
 		for ((i = 0; i < 50; i++)); do ss -Htln "sport = :$DENY_PORT" | grep -q . && break; sleep 0.1; done
 		probe fr_deny --port "$DENY_PORT" --variants freerdp-tls --timeout 10 127.0.0.1
 		check "freerdp-tls vs rdp_deny_server: error info 0x7" "$tmp/fr_deny.json" \
-			'v["freerdp-tls"]["outcome"] == "FAILED" and v["freerdp-tls"]["error"] == {"code": 0x10007, "name": "ERRINFO_SERVER_DENIED_CONNECTION"} and v["freerdp-tls"]["freerdp"]["error_info"] == {"code": 7, "name": "ERRINFO_SERVER_DENIED_CONNECTION"}'
+			'v["freerdp-tls"]["outcome"] == "FAILED" and v["freerdp-tls"]["error"] == {"code": 0x10007, "name": "ERRINFO_SERVER_DENIED_CONNECTION"} and v["freerdp-tls"]["freerdp"]["error_info"] == {"code": 7, "name": "ERRINFO_SERVER_DENIED_CONNECTION"} and d["verdict"]["code"] == "SERVER_DENIED" and d["verdict"]["severity"] == "failure"'
+		[[ $rc == 1 ]] && ok "freerdp-tls vs rdp_deny_server: exit 1" || bad "freerdp-tls vs rdp_deny_server: exit 1" "rc=$rc"
 	else
 		echo "skip freerdp-tls vs rdp_deny_server: $deny not built"
 	fi
