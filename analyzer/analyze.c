@@ -31,6 +31,44 @@ struct flow_key {
 	uint8_t a[16], b[16];
 };
 
+/*
+ * What every TCP flow learns from its headers (tcp_flags_facts), per
+ * direction and for the handshake.  Most flows in a capture are not RDP and
+ * the table holds up to FLOW_MAX of them, so a flow keeps only these; an
+ * RDP flow's reassembly fills the rest of its connection's struct
+ * tcp_facts (retransmissions, holes), and when the flow is finished these
+ * are copied in (tcp_hdr_merge).
+ */
+struct tcp_dir_hdr {
+	uint32_t packets;
+	uint32_t payload_packets;
+	uint64_t payload_bytes;
+	uint32_t max_packet;
+	uint16_t mss;
+	int8_t wscale;           /* -1 when absent */
+	uint8_t ttl_min, ttl_max;
+	uint64_t fin_frame;
+	int64_t fin_us;
+	uint64_t rst_frame;
+	int64_t rst_us;
+};
+
+struct tcp_hdr {
+	struct tcp_dir_hdr d[2];
+	uint64_t syn_frame;
+	int64_t syn_us;
+	uint32_t syn_count;
+	uint32_t synack_count;
+	uint64_t synack_frame;
+	int64_t synack_us;
+	uint64_t rst_after_syn_frame;
+	uint64_t established_frame;
+	uint64_t close_frame;
+	uint8_t close;           /* enum close_kind */
+	uint8_t close_dir;
+	uint8_t mid_connection;
+};
+
 struct flow {
 	struct flow *hnext;
 	struct flow *older, *newer; /* LRU list, newest at the head */
@@ -47,7 +85,7 @@ struct flow {
 	uint64_t packets, bytes;
 	int nvlan;
 	uint16_t vlan[2];
-	struct tcp_facts tcp;
+	struct tcp_hdr tcp;
 	uint32_t isn[2];
 	uint8_t have_isn[2];
 	uint32_t seq_end[2];     /* highest sequence end seen while pending */
@@ -102,21 +140,24 @@ static int make_key(struct flow_key *k, uint8_t ipver, uint8_t proto, const uint
 	return 0;
 }
 
+/*
+ * Every packet hashes its key: five 64-bit words (the key copied out
+ * byte-wise, no wider loads of the struct) through a multiply-xorshift mix.
+ */
+_Static_assert(sizeof(struct flow_key) <= 40, "the flow key fits five words");
+
 static uint32_t key_hash(const struct flow_key *k)
 {
-	/* FNV-1a over the key fields, then a final mix. */
-	uint32_t h = 2166136261u;
-	const uint8_t *parts[2] = {k->a, k->b};
-	for (int j = 0; j < 2; j++)
-		for (int i = 0; i < 16; i++)
-			h = (h ^ parts[j][i]) * 16777619u;
-	uint32_t tail = (uint32_t)k->pa << 16 | k->pb;
-	h = (h ^ tail) * 16777619u;
-	h = (h ^ k->proto) * 16777619u;
-	h ^= h >> 15;
-	h *= 0x2c1b3c6du;
-	h ^= h >> 12;
-	return h;
+	uint64_t w[5] = {0};
+	memcpy(w, k, sizeof *k);
+	uint64_t h = 0x9e3779b97f4a7c15u;
+	for (int i = 0; i < 5; i++) {
+		h = (h ^ w[i]) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	h *= 0xc4ceb9fe1a85ec53u;
+	h ^= h >> 29;
+	return (uint32_t)h;
 }
 
 static int key_eq(const struct flow_key *x, const struct flow_key *y)
@@ -417,6 +458,39 @@ static void fill_event_times(struct rdp_conn *c)
 	}
 }
 
+/* The header facts of a finished flow into its connection's tcp_facts. */
+static void tcp_hdr_merge(const struct tcp_hdr *h, struct tcp_facts *t)
+{
+	for (int d = 0; d < 2; d++) {
+		const struct tcp_dir_hdr *x = &h->d[d];
+		struct tcp_dir_facts *y = &t->d[d];
+		y->packets = x->packets;
+		y->payload_packets = x->payload_packets;
+		y->payload_bytes = x->payload_bytes;
+		y->max_packet = x->max_packet;
+		y->mss = x->mss;
+		y->wscale = x->wscale;
+		y->ttl_min = x->ttl_min;
+		y->ttl_max = x->ttl_max;
+		y->fin_frame = x->fin_frame;
+		y->fin_us = x->fin_us;
+		y->rst_frame = x->rst_frame;
+		y->rst_us = x->rst_us;
+	}
+	t->syn_frame = h->syn_frame;
+	t->syn_us = h->syn_us;
+	t->syn_count = h->syn_count;
+	t->synack_frame = h->synack_frame;
+	t->synack_us = h->synack_us;
+	t->synack_count = h->synack_count;
+	t->rst_after_syn_frame = h->rst_after_syn_frame;
+	t->established_frame = h->established_frame;
+	t->mid_connection = h->mid_connection;
+	t->close = (enum close_kind)h->close;
+	t->close_frame = h->close_frame;
+	t->close_dir = h->close_dir;
+}
+
 static void finalize_flow(struct analysis *a, struct flow *f)
 {
 	struct rdp_conn *c = f->conn;
@@ -424,7 +498,7 @@ static void finalize_flow(struct analysis *a, struct flow *f)
 
 	if (f->kind == FL_RDP && c) {
 		if (f->st)
-			rdp_tcp_finish(f->st, &f->tcp);
+			rdp_tcp_finish(f->st, &c->tcp);
 		report = 1;
 	} else if (f->kind == FL_PENDING && f->k.proto == 6 && !f->first_payload_frame[0] &&
 		   !f->first_payload_frame[1]) {
@@ -443,16 +517,16 @@ static void finalize_flow(struct analysis *a, struct flow *f)
 		return;
 	}
 	if (f->k.proto == 6) {
-		c->tcp = f->tcp;
+		tcp_hdr_merge(&f->tcp, &c->tcp);
 		if (!c->stage || c->stage < STAGE_TCP_ESTABLISHED) {
-			if (f->tcp.rst_after_syn_frame)
-				conn_stage(c, STAGE_TCP_RESET, f->tcp.rst_after_syn_frame);
-			else if (f->tcp.established_frame || f->tcp.synack_frame)
+			if (c->tcp.rst_after_syn_frame)
+				conn_stage(c, STAGE_TCP_RESET, c->tcp.rst_after_syn_frame);
+			else if (c->tcp.established_frame || c->tcp.synack_frame)
 				conn_stage(c, STAGE_TCP_ESTABLISHED,
-					   f->tcp.established_frame ? f->tcp.established_frame
-								    : f->tcp.synack_frame);
-			else if (f->tcp.syn_frame)
-				conn_stage(c, STAGE_TCP_SYN, f->tcp.syn_frame);
+					   c->tcp.established_frame ? c->tcp.established_frame
+								    : c->tcp.synack_frame);
+			else if (c->tcp.syn_frame)
+				conn_stage(c, STAGE_TCP_SYN, c->tcp.syn_frame);
 		}
 		tcp_ladder(c);
 		sort_ladder(c);
@@ -558,8 +632,8 @@ static int become_rdp(struct analysis *a, struct flow *f)
 
 static void tcp_flags_facts(struct flow *f, int dir, const struct pkt *p, int64_t ts_us)
 {
-	struct tcp_facts *t = &f->tcp;
-	struct tcp_dir_facts *s = &t->d[dir];
+	struct tcp_hdr *t = &f->tcp;
+	struct tcp_dir_hdr *s = &t->d[dir];
 	uint8_t fl = p->tcp_flags;
 
 	s->packets++;
@@ -719,7 +793,7 @@ static void on_tcp(struct analysis *a, const struct pkt *p, int64_t ts_us)
 		/* The packet that made it RDP is decoded too. */
 		__attribute__((fallthrough));
 	case FL_RDP:
-		rdp_tcp_segment(f->st, f->conn, &f->tcp, dir, p, ts_us);
+		rdp_tcp_segment(f->st, f->conn, &f->conn->tcp, dir, p, ts_us);
 		break;
 	case FL_IGNORED:
 		break;

@@ -33,6 +33,7 @@ struct rdp_stream {
 	uint32_t post_pdus;       /* TPKT PDUs after the MCS Connect Response */
 	struct udp_tls_buf u[2];
 	uint8_t *scratch;         /* RDP-UDP2 unwrapping */
+	int dropped;              /* decided, and the buffers above are freed */
 };
 
 static const char *const dir_word[2] = {"client", "server"};
@@ -76,6 +77,25 @@ static void decide(struct rdp_stream *s)
 {
 	s->c->decided = 1;
 	s->ph[0] = s->ph[1] = PH_DONE;
+}
+
+/*
+ * Once decided, no more bytes are decoded: the buffers go (the flow may
+ * live on for minutes of bulk traffic).  Called outside the decoders,
+ * which may be working in these buffers when they decide.
+ */
+static void drop_buffers(struct rdp_stream *s)
+{
+	for (int d = 0; d < 2; d++) {
+		if (!s->r[d].stopped)
+			reasm_stop(&s->r[d]);
+		free(s->u[d].buf);
+		s->u[d].buf = NULL;
+		s->u[d].len = 0;
+	}
+	tls_free(&s->tls);
+	free(s->scratch);
+	s->scratch = NULL;
 }
 
 /* Stage and decision from what the TLS decoder has learnt so far. */
@@ -382,11 +402,9 @@ void rdp_tcp_segment(struct rdp_stream *s, struct rdp_conn *c, struct tcp_facts 
 	if (p->tcp_flags & TCP_ACK)
 		reasm_peer_ack(&s->r[!dir], &tcp->d[!dir], p->ack, p->frame);
 	reasm_segment(&s->r[dir], &tcp->d[dir], p, ts_us, on_bytes, s, dir);
-	if (s->c->decided) {
-		if (!s->r[0].stopped)
-			reasm_stop(&s->r[0]);
-		if (!s->r[1].stopped)
-			reasm_stop(&s->r[1]);
+	if (s->c->decided && !s->dropped) {
+		drop_buffers(s);
+		s->dropped = 1;
 	}
 }
 
@@ -488,8 +506,13 @@ void rdp_udp_datagram(struct rdp_stream *s, struct rdp_conn *c, int dir, const s
 		if (u->syn_count && u->synack_count)
 			conn_stage(c, STAGE_UDP_DATA, p->frame);
 	}
-	if (c->decided)
+	if (c->decided) {
+		if (!s->dropped) {
+			drop_buffers(s);
+			s->dropped = 1;
+		}
 		return;
+	}
 	if (u->datagrams[0] + u->datagrams[1] > RDP_UDP_DATAGRAMS_FOLLOWED) {
 		decide(s);
 		return;

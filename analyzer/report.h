@@ -26,11 +26,17 @@ json_t *report_conn_json(const struct rdp_conn *c);
  * capture_begin, conn for each connection, capture_end.  The capture's
  * "connections" key comes first, the others (known at the end) after it.
  */
+struct json_buf {
+	char *p;
+	size_t len, cap;
+};
 struct json_stream {
 	FILE *out;
 	int captures;      /* captures begun */
 	int conns;         /* connections written in the current capture */
 	int err;
+	/* one connection's text as dumped, then indented: reused, freed by stream_end */
+	struct json_buf raw, text;
 };
 void report_json_stream_begin(struct json_stream *js, FILE *out);
 void report_json_capture_begin(struct json_stream *js);
@@ -43,7 +49,7 @@ void report_json_capture_end(struct json_stream *js, const struct analysis *a,
 /* Findings and verdicts as JSON arrays (new references). */
 json_t *report_findings_json(const struct finding *f, int n);
 json_t *report_verdicts_json(const struct verdict *v, int nv);
-/* Returns 0, or -1 when a write failed. */
+/* Returns 0, or -1 when a write failed.  Frees what the stream holds. */
 int report_json_stream_end(struct json_stream *js);
 /* The whole document: {"schema_version", "tool", "captures": [...]}. */
 json_t *report_document(json_t *captures);

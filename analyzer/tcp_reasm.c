@@ -48,6 +48,7 @@ void reasm_stop(struct reasm_dir *r)
 	r->stopped = 1;
 	free(r->buf);
 	r->buf = NULL;
+	r->buf_cap = 0;
 	r->len = 0;
 	for (int i = 0; i < r->nooo; i++) {
 		free(r->ooo[i].data);
@@ -87,12 +88,20 @@ static void deliver(struct reasm_dir *r, const uint8_t *data, size_t len, uint64
 		reasm_stop(r);
 		return;
 	}
-	if (!r->buf) {
-		r->buf = malloc(REASM_BUF_MAX);
-		if (!r->buf) {
+	if (r->len + len > r->buf_cap) {
+		/* Grown to what the PDU needs, not to the cap at once. */
+		size_t cap = r->buf_cap ? r->buf_cap : 4096;
+		while (cap < r->len + len)
+			cap *= 2;
+		if (cap > REASM_BUF_MAX)
+			cap = REASM_BUF_MAX;
+		uint8_t *n = realloc(r->buf, cap);
+		if (!n) {
 			reasm_stop(r);
 			return;
 		}
+		r->buf = n;
+		r->buf_cap = cap;
 	}
 	int fresh = r->len == 0; /* the consumer has just seen these bytes */
 	memcpy(r->buf + r->len, data, len);

@@ -48,7 +48,8 @@ struct reasm_dir {
 	int jump;                /* an empty segment came from beyond `next` ... */
 	uint32_t jump_seq;       /* ... with this sequence number ... */
 	uint64_t jump_frame;     /* ... first in this frame: a hole unless filled or ACKed */
-	uint8_t *buf;
+	uint8_t *buf;            /* undelivered bytes, grows up to REASM_BUF_MAX */
+	size_t buf_cap;
 	size_t len;
 	int nooo;
 	size_t ooo_bytes;

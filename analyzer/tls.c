@@ -8,9 +8,11 @@
  * everything after a TLS 1.3 ServerHello) is only counted and measured:
  * with PROTOCOL_HYBRID those encrypted records are the CredSSP exchange.
  *
- * Handshake messages may span records; they are rebuilt in a per-direction
- * buffer of TLS_HS_MSG_MAX bytes, allocated on first use.  A message that
- * declares more than that is skipped byte-exactly, never buffered.
+ * A handshake message that lies whole in one record is decoded where it
+ * lies.  Messages that span records are rebuilt in a per-direction buffer
+ * that grows to what the message needs, at most TLS_HS_MSG_MAX bytes.  A
+ * message that declares more than that is skipped byte-exactly, never
+ * buffered.
  */
 #include "tls.h"
 
@@ -512,11 +514,22 @@ static int is_tls13(uint16_t v)
 	return v == 0x0304 || v == 0xfefc || (v >> 8) == 0x7f;
 }
 
-static int hs_alloc(struct tls_dir_state *d)
+/* Room for `need` (<= TLS_HS_MSG_MAX) bytes in d->hs: 0 when out of memory. */
+static int hs_reserve(struct tls_dir_state *d, size_t need)
 {
-	if (!d->hs)
-		d->hs = malloc(TLS_HS_MSG_MAX);
-	return d->hs != NULL;
+	if (need <= d->hs_cap)
+		return 1;
+	size_t cap = d->hs_cap ? d->hs_cap : 4096;
+	while (cap < need)
+		cap *= 2;
+	if (cap > TLS_HS_MSG_MAX)
+		cap = TLS_HS_MSG_MAX;
+	uint8_t *n = realloc(d->hs, cap);
+	if (!n)
+		return 0;
+	d->hs = n;
+	d->hs_cap = cap;
+	return 1;
 }
 
 static void rec_note(struct feed *fd, uint8_t type, size_t len)
@@ -892,14 +905,26 @@ static void tls_handshake_bytes(struct feed *fd, struct cur *body)
 			d->hs_skip -= n;
 			continue;
 		}
-		if (!hs_alloc(d)) {
-			note_status(fd, DEC_UNSUPPORTED);
-			cur_skip(body, left);
-			return;
+		if (d->hs_len == 0 && left >= HS_HDR_LEN) {
+			/* A whole message in this record: decoded in place, not copied. */
+			struct cur peek = *body;
+			uint8_t type = cur_u8(&peek);
+			size_t total = HS_HDR_LEN + (size_t)cur_be24(&peek);
+			if (!peek.err && total <= left && total <= TLS_HS_MSG_MAX) {
+				struct cur m = cur_sub(&peek, total - HS_HDR_LEN, NULL);
+				*body = peek;
+				handle_message(fd, type, &m);
+				continue;
+			}
 		}
 		/* first the header, then (its length known) the rest */
 		size_t want = d->hs_len < HS_HDR_LEN ? HS_HDR_LEN : hs_total(d);
 		size_t n = want - d->hs_len < left ? want - d->hs_len : left;
+		if (!hs_reserve(d, d->hs_len + n)) {
+			note_status(fd, DEC_UNSUPPORTED);
+			cur_skip(body, left);
+			return;
+		}
 		cur_copy(body, d->hs + d->hs_len, n);
 		d->hs_len += n;
 		if (d->hs_len < HS_HDR_LEN)
@@ -956,7 +981,7 @@ static void dtls_handshake_record(struct feed *fd, struct cur *body)
 			continue;
 		}
 		if (off == 0) {
-			if (!hs_alloc(d)) {
+			if (!hs_reserve(d, len)) {
 				note_status(fd, DEC_UNSUPPORTED);
 				continue;
 			}
@@ -1189,6 +1214,7 @@ void tls_free(struct tls_state *st)
 	for (int i = 0; i < 2; i++) {
 		free(st->d[i].hs);
 		st->d[i].hs = NULL;
+		st->d[i].hs_cap = 0;
 		st->d[i].hs_len = 0;
 	}
 }

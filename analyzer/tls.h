@@ -19,7 +19,8 @@
 typedef void (*tls_event_fn)(void *ctx, int dir, uint64_t frame, const char *text);
 
 struct tls_dir_state {
-	uint8_t *hs;          /* handshake message reassembly, TLS_HS_MSG_MAX */
+	uint8_t *hs;          /* handshake message reassembly, grows to TLS_HS_MSG_MAX */
+	size_t hs_cap;
 	size_t hs_len;
 	int encrypted;        /* after this side's ChangeCipherSpec */
 	int dtls;

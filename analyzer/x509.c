@@ -336,18 +336,15 @@ static int is_self_signed(X509 *x)
 /*
  * RFC 5280 4.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm,
  * signatureValue }.  OpenSSL decodes it; we read the fields through its API.
+ * The facts depend on the DER bytes alone (len in 1..X509_DER_MAX).
  */
-enum dec_status x509_parse_der(const uint8_t *der, size_t len, struct cert_info *out)
+static enum dec_status x509_decode(const uint8_t *der, size_t len, struct cert_info *out)
 {
 	enum dec_status st = DEC_INVALID;
 	X509 *x = NULL;
 
 	memset(out, 0, sizeof *out);
-	out->der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-	if (len > X509_DER_MAX)
-		return DEC_UNSUPPORTED;
-	if (!der || len == 0)
-		return DEC_INVALID;
+	out->der_len = (uint32_t)len;
 
 	const unsigned char *p = der;
 	x = d2i_X509(NULL, &p, (long)len);
@@ -384,4 +381,99 @@ out:
 		out->der_len = keep;
 	}
 	return st;
+}
+
+/* ---- the certificate cache -------------------------------------------- */
+
+/*
+ * A capture repeats the same few server certificates in every connection,
+ * and decoding one through OpenSSL (d2i_X509 with its public key, the
+ * self-signature check, the SHA-256) costs tens of microseconds.  The
+ * facts of a certificate depend on its DER bytes alone, so they are kept
+ * for the last X509_CACHE_SLOTS distinct certificates, looked up by a hash
+ * of the DER and confirmed by comparing all of its bytes.  Bounded: fixed
+ * slots, certificates longer than X509_CACHE_DER_MAX are never kept, the
+ * least recently used slot is reused.  One cache per process, not
+ * thread-safe (the analyzer runs in one thread).
+ */
+struct x509_cache_slot {
+	uint64_t hash;
+	uint64_t used;           /* lookup clock of the last hit; 0: empty */
+	uint32_t len;
+	enum dec_status st;
+	struct cert_info info;
+	uint8_t der[X509_CACHE_DER_MAX];
+};
+
+static struct {
+	uint64_t clock;
+	uint64_t hits, misses;
+	struct x509_cache_slot slot[X509_CACHE_SLOTS];
+} cache;
+
+/* 64-bit hash of the DER, eight bytes a step (assembled from bytes). */
+static uint64_t der_hash(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15u ^ (uint64_t)n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w = (uint64_t)p[i] | (uint64_t)p[i + 1] << 8 | (uint64_t)p[i + 2] << 16 |
+			     (uint64_t)p[i + 3] << 24 | (uint64_t)p[i + 4] << 32 |
+			     (uint64_t)p[i + 5] << 40 | (uint64_t)p[i + 6] << 48 |
+			     (uint64_t)p[i + 7] << 56;
+		h = (h ^ w) * 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	for (; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3u;
+	h ^= h >> 29;
+	h *= 0xc4ceb9fe1a85ec53u;
+	h ^= h >> 32;
+	return h;
+}
+
+enum dec_status x509_parse_der(const uint8_t *der, size_t len, struct cert_info *out)
+{
+	if (len > X509_DER_MAX) {
+		memset(out, 0, sizeof *out);
+		out->der_len = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+		return DEC_UNSUPPORTED;
+	}
+	if (!der || len == 0) {
+		memset(out, 0, sizeof *out);
+		out->der_len = (uint32_t)len;
+		return DEC_INVALID;
+	}
+	if (len > X509_CACHE_DER_MAX)
+		return x509_decode(der, len, out);
+
+	uint64_t h = der_hash(der, len);
+	struct x509_cache_slot *victim = &cache.slot[0];
+	cache.clock++;
+	for (int i = 0; i < X509_CACHE_SLOTS; i++) {
+		struct x509_cache_slot *s = &cache.slot[i];
+		if (s->used && s->hash == h && s->len == len && !memcmp(s->der, der, len)) {
+			s->used = cache.clock;
+			cache.hits++;
+			memcpy(out, &s->info, sizeof *out);
+			return s->st;
+		}
+		if (s->used < victim->used)
+			victim = s;
+	}
+	cache.misses++;
+	enum dec_status st = x509_decode(der, len, out);
+	victim->hash = h;
+	victim->used = cache.clock;
+	victim->len = (uint32_t)len;
+	victim->st = st;
+	memcpy(&victim->info, out, sizeof *out);
+	memcpy(victim->der, der, len);
+	return st;
+}
+
+void x509_cache_stats(uint64_t *hits, uint64_t *misses)
+{
+	*hits = cache.hits;
+	*misses = cache.misses;
 }

@@ -13,12 +13,20 @@
 /* Largest DER certificate we hand to OpenSSL (bounds work per cert). */
 #define X509_DER_MAX (64 * 1024)
 
+/* Certificates whose facts are remembered (x509.c: the certificate cache). */
+#define X509_CACHE_SLOTS 64
+#define X509_CACHE_DER_MAX 4096  /* longer ones are decoded every time */
+
 /*
  * Fills *out from one DER certificate of `len` bytes.  Returns DEC_OK, or
  * DEC_INVALID when OpenSSL rejects the bytes (out is then zeroed but for
- * der_len), DEC_UNSUPPORTED when len exceeds X509_DER_MAX.
+ * der_len), DEC_UNSUPPORTED when len exceeds X509_DER_MAX.  The same bytes
+ * give the same facts: the last X509_CACHE_SLOTS certificates seen are
+ * answered from a cache (process-wide, not thread-safe).
  */
 enum dec_status x509_parse_der(const uint8_t *der, size_t len, struct cert_info *out);
+/* Lookups answered from the cache, and decoded. */
+void x509_cache_stats(uint64_t *hits, uint64_t *misses);
 
 /* Seconds since the Unix epoch of a UTC civil time (month 1..12). */
 int64_t x509_utc_to_unix(int64_t y, int mo, int d, int h, int mi, int s);

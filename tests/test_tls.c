@@ -377,6 +377,60 @@ static void test_x509_too_long(void)
 	free(big);
 }
 
+/*
+ * The certificate cache: the same bytes give the same facts whether decoded
+ * or remembered; bytes that differ anywhere are another certificate; the
+ * cache holds X509_CACHE_SLOTS of them (least recently used goes).
+ */
+static void test_x509_cache(void)
+{
+	const struct fixture *f = fixture();
+	size_t n = (size_t)f->leaf_len;
+	struct cert_info a, b;
+	uint64_t h0, m0, h1, m1;
+
+	CU_ASSERT_FATAL(n <= X509_CACHE_DER_MAX);
+	uint8_t *v = malloc(n);
+	CU_ASSERT_FATAL(v != NULL);
+	memcpy(v, f->leaf, n);
+	v[n - 2] ^= 0x5a; /* a signature byte: another certificate, not self-signed */
+
+	x509_cache_stats(&h0, &m0);
+	CU_ASSERT_EQUAL(x509_parse_der(v, n, &a), DEC_OK);
+	CU_ASSERT_EQUAL(x509_parse_der(v, n, &b), DEC_OK);
+	x509_cache_stats(&h1, &m1);
+	CU_ASSERT_EQUAL(m1 - m0, 1);
+	CU_ASSERT_EQUAL(h1 - h0, 1);
+	CU_ASSERT(memcmp(&a, &b, sizeof a) == 0);
+	CU_ASSERT_EQUAL(b.self_signed, 0);
+
+	/* the original differs in one byte: not answered by the variant's entry */
+	CU_ASSERT_EQUAL(x509_parse_der(f->leaf, n, &b), DEC_OK);
+	CU_ASSERT_EQUAL(b.self_signed, 1);
+	CU_ASSERT(strcmp(a.sha256, b.sha256) != 0);
+
+	/* garbage is remembered as garbage */
+	static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x05};
+	CU_ASSERT_EQUAL(x509_parse_der(junk, sizeof junk, &a), DEC_INVALID);
+	CU_ASSERT_EQUAL(x509_parse_der(junk, sizeof junk, &b), DEC_INVALID);
+	CU_ASSERT(memcmp(&a, &b, sizeof a) == 0);
+	CU_ASSERT_EQUAL(b.der_len, sizeof junk);
+
+	/* more distinct certificates than slots: the first one is decoded again */
+	v[n - 2] ^= 0xa5; /* none of these was seen before */
+	x509_cache_stats(&h0, &m0);
+	for (int i = 0; i <= X509_CACHE_SLOTS; i++) {
+		v[n - 3] = (uint8_t)i;
+		CU_ASSERT_EQUAL(x509_parse_der(v, n, &a), DEC_OK);
+	}
+	v[n - 3] = 0;
+	CU_ASSERT_EQUAL(x509_parse_der(v, n, &b), DEC_OK);
+	x509_cache_stats(&h1, &m1);
+	CU_ASSERT_EQUAL(h1 - h0, 0);
+	CU_ASSERT_EQUAL(m1 - m0, X509_CACHE_SLOTS + 2);
+	free(v);
+}
+
 static void test_x509_time_str(void)
 {
 	char buf[32];
@@ -2002,6 +2056,7 @@ static const struct test_case x509_cases[] = {
 	{"garbage DER", test_x509_garbage},
 	{"every truncation of a certificate", test_x509_truncated},
 	{"DER longer than X509_DER_MAX", test_x509_too_long},
+	{"certificate cache", test_x509_cache},
 	{"x509_time_str", test_x509_time_str},
 	{NULL, NULL},
 };
