@@ -23,6 +23,7 @@
 #pragma weak register_unit_pcap
 #pragma weak register_unit_reasm
 #pragma weak register_unit_badinput
+#pragma weak register_unit_ntlm
 #pragma weak register_corpus
 #pragma weak register_fixtures
 
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
 		run_if(register_unit_pcap);
 		run_if(register_unit_reasm);
 		run_if(register_unit_badinput);
+		run_if(register_unit_ntlm);
 		run_if(register_unit_diagnosis);
 	} else if (!strcmp(group, "corpus")) {
 		run_if(register_corpus);
@@ -72,6 +74,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(group, "fixtures")) {
 		run_if(register_fixtures);
 		run_if(register_fixtures_diagnosis);
+		run_if(register_fixtures_report);
 	} else {
 		fprintf(stderr, "usage: rdprobe_tests unit|corpus|fixtures\n");
 		CU_cleanup_registry();

@@ -30,8 +30,10 @@ void register_unit_icmp(void);
 void register_unit_pcap(void);
 void register_unit_reasm(void);
 void register_unit_badinput(void);
+void register_unit_ntlm(void);
 void register_unit_diagnosis(void);
 void register_fixtures_diagnosis(void);
+void register_fixtures_report(void);
 void register_corpus_diagnosis(void);
 
 /* Whole-capture suites. */
