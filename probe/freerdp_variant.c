@@ -56,6 +56,7 @@ static struct {
 	freerdp *instance;         /* during freerdp_connect only */
 	char state[40];            /* furthest CONNECTION_STATE_ suffix logged */
 	int nego_answered;         /* an X.224 Connection Confirm was read */
+	int tcp_up;                /* the X.224 request was about to be sent */
 	char layer[40];            /* state, lower case with hyphens */
 	const struct probe_opts *opts;
 	int have_creds;            /* a user and a password were given */
@@ -153,7 +154,10 @@ static void on_deadline(int sig)
 	r->fr.ms = (int32_t)(probe_now_ms() - fr.t0);
 	if (!state_past_nego())
 		str_copy(fr.layer, sizeof fr.layer,
-			 !fr.nego_answered ? stage_name(STAGE_X224_REQUEST) : fr.nla ? "nla" : "tls");
+			 !fr.tcp_up	     ? stage_name(STAGE_TCP_SYN)
+			 : !fr.nego_answered ? stage_name(STAGE_X224_REQUEST)
+			 : fr.nla	     ? "nla"
+					     : "tls");
 	str_copy(r->layer, sizeof r->layer, fr.layer);
 	for (int i = 0; i < 2; i++)
 		if (fr_sub[i][0])
@@ -185,6 +189,18 @@ static void disarm_deadline(void)
 }
 
 /*
+ * Error info codes by which the server refuses the connection itself
+ * (MS-RDPBCGR 2.2.5.1.1): DENIED_CONNECTION (0x7, mstsc's 0x904 / extended
+ * 0x7), INSUFFICIENT_PRIVILEGES (0x9), FRESH_CREDENTIALS_REQUIRED (0xA).
+ * Others (LOGOFF_BY_USER after an empty logon, licensing codes) are
+ * reported, not judged.
+ */
+static int server_refuses(uint32_t info)
+{
+	return info == 0x7 || info == 0x9 || info == 0xA;
+}
+
+/*
  * The finding, if the failure is the host's and not this variant's choice
  * of security layer: the server's error info (0x7: the 0x904/0x7 case), a
  * logon refused with credentials given, a TLS failure, the certificate.
@@ -197,7 +213,7 @@ static void judge(uint32_t err, int connected)
 	struct probe_freerdp *f = &r->fr;
 	char why[PROBE_DETAIL_MAX];
 
-	if (f->have_error_info) {
+	if (f->have_error_info && server_refuses(f->error_info)) {
 		r->finding = DIAG_SERVER_DENIED;
 		return;
 	}
@@ -310,6 +326,9 @@ static BOOL log_message(const wLogMessage *m)
 		str_copy(fr.state, sizeof fr.state, st + strlen(FR_STATE_TAG));
 	if (!strncmp(fn, "nego_recv", 9))
 		fr.nego_answered = 1;
+	/* Logged (DEBUG) just before the X.224 request goes out: TCP is up. */
+	if (!strcmp(fn, "nego_send_negotiation_request"))
+		fr.tcp_up = 1;
 	if (m->Level >= WLOG_ERROR && !fr.r->fr.cause[0] && strcmp(fn, "freerdp_set_last_error_ex"))
 		snprintf(fr.r->fr.cause, sizeof fr.r->fr.cause, "%.60s: %.150s", fn, text);
 	if (m->Level >= WLOG_ERROR && !strcmp(fn, "freerdp_set_last_error_ex") &&
@@ -405,12 +424,11 @@ static void run_freerdp(const struct probe_opts *o, struct probe_result *r, enum
 	fr.r = r;
 	fr.nla = layer == FR_NLA;
 	str_copy(r->layer, sizeof r->layer, stage_name(STAGE_NONE));
-	/* One resolution, as the other variants: FreeRDP then gets the literal. */
-	if (probe_resolve(o, SOCK_STREAM, t, 1, r) < 0) {
+	/* The address a client ends up on, as the other variants: FreeRDP gets the literal. */
+	if (probe_pick_target(o, &t[0], r) < 0) {
 		r->outcome = PROBE_FAILED;
 		return;
 	}
-	str_copy(r->target, sizeof r->target, t[0].text);
 
 	if (quiet_wlog() < 0) {
 		r->outcome = PROBE_ERROR;

@@ -98,6 +98,12 @@ static int rank(enum diag_severity s)
 	return s == SEV_FAILURE ? 3 : s == SEV_WARNING ? 2 : s == SEV_INFO ? 1 : 0;
 }
 
+static enum diag_severity severity_of(const struct probe_result *x)
+{
+	enum diag_severity s = diag_info(x->finding)->severity;
+	return x->finding_is_warning && s == SEV_FAILURE ? SEV_WARNING : s;
+}
+
 void probe_judge(const struct probe_opts *o, const struct probe_result *r, int n,
 		 struct probe_verdict *v)
 {
@@ -111,8 +117,7 @@ void probe_judge(const struct probe_opts *o, const struct probe_result *r, int n
 		any_freerdp |= is_freerdp(&r[i]);
 		if (r[i].finding >= DIAG_CODE_COUNT || r[i].finding == DIAG_HEALTHY)
 			continue;
-		enum diag_severity s = diag_info(r[i].finding)->severity;
-		if (best < 0 || rank(s) > rank(diag_info(r[best].finding)->severity))
+		if (best < 0 || rank(severity_of(&r[i])) > rank(severity_of(&r[best])))
 			best = i;
 	}
 	v->reachable = reached(r, n, &how);
@@ -121,10 +126,15 @@ void probe_judge(const struct probe_opts *o, const struct probe_result *r, int n
 	if (best >= 0) {
 		const struct probe_result *x = &r[best];
 		v->code = x->finding;
-		v->severity = diag_info(x->finding)->severity;
+		v->severity = severity_of(x);
 		snprintf(v->variant, sizeof v->variant, "%s", x->variant);
-		snprintf(v->summary, sizeof v->summary, "%s (%s): %.250s", diag_code_name(x->finding),
-			 x->variant, x->detail);
+		if (v->severity != SEV_FAILURE && v->reachable)
+			snprintf(v->summary, sizeof v->summary,
+				 "RDP works (%s completed), with a warning: %s (%s): %.220s", how,
+				 diag_code_name(x->finding), x->variant, x->detail);
+		else
+			snprintf(v->summary, sizeof v->summary, "%s (%s): %.250s",
+				 diag_code_name(x->finding), x->variant, x->detail);
 		return;
 	}
 	if (v->reachable) {

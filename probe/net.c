@@ -7,11 +7,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "x224.h"
 
@@ -158,6 +162,10 @@ int probe_tcp_connect(const struct probe_target *t, int64_t deadline, int *err)
 		*err = errno;
 		return -1;
 	}
+	if (t->mss > 0 && setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &t->mss, sizeof t->mss) < 0) {
+		*err = errno;
+		goto fail;
+	}
 	if (connect(fd, (const struct sockaddr *)&t->sa, t->salen) == 0)
 		return fd;
 	if (errno != EINPROGRESS) {
@@ -286,5 +294,109 @@ int probe_x224_exchange(int fd, uint32_t requested, int64_t deadline, struct pro
 	row->neg_type = f.neg_type;
 	row->selected = f.selected;
 	row->failure_code = f.failure_code;
+	return 0;
+}
+
+int probe_tls_handshake(SSL *ssl, int fd, int64_t deadline, int *ssl_err)
+{
+	for (int i = 0; i < 10000; i++) {
+		ERR_clear_error();
+		int k = SSL_connect(ssl);
+		if (k == 1)
+			return 0;
+		*ssl_err = SSL_get_error(ssl, k);
+		short ev;
+		if (*ssl_err == SSL_ERROR_WANT_READ)
+			ev = POLLIN;
+		else if (*ssl_err == SSL_ERROR_WANT_WRITE)
+			ev = POLLOUT;
+		else
+			return -1;
+		int64_t left = deadline - probe_now_ms();
+		if (left <= 0)
+			return ETIMEDOUT;
+		struct pollfd p = {fd, ev, 0};
+		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
+			return -1;
+	}
+	return ETIMEDOUT;
+}
+
+/*
+ * The connect race of probe_pick_target: one non-blocking connect per
+ * address, all at once; the first to complete wins (the lowest index when
+ * several complete in the same round).  Returns the index or -1.
+ */
+static int connect_race(const struct probe_target *t, int n, int64_t deadline)
+{
+	int fd[PROBE_ADDR_MAX], live = 0, won = -1;
+	struct pollfd p[PROBE_ADDR_MAX];
+
+	for (int i = 0; i < n; i++) {
+		fd[i] = socket(t[i].family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd[i] >= 0 && connect(fd[i], (const struct sockaddr *)&t[i].sa, t[i].salen) < 0 &&
+		    errno != EINPROGRESS) {
+			close(fd[i]);
+			fd[i] = -1;
+		}
+		if (fd[i] >= 0)
+			live++;
+	}
+	for (int round = 0; live && won < 0 && round < 1000; round++) {
+		int64_t left = deadline - probe_now_ms();
+		if (left <= 0)
+			break;
+		for (int i = 0; i < n; i++)
+			p[i] = (struct pollfd){fd[i], POLLOUT, 0};
+		int k = poll(p, (nfds_t)n, (int)left);
+		if (k < 0 && errno != EINTR)
+			break;
+		for (int i = 0; i < n && k > 0; i++) {
+			if (fd[i] < 0 || !p[i].revents)
+				continue;
+			int so = 0;
+			socklen_t sl = sizeof so;
+			if (getsockopt(fd[i], SOL_SOCKET, SO_ERROR, &so, &sl) == 0 && so == 0) {
+				if (won < 0)
+					won = i;
+				continue;
+			}
+			close(fd[i]); /* refused, unreachable: out of the race */
+			fd[i] = -1;
+			live--;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (fd[i] >= 0)
+			close(fd[i]);
+	return won;
+}
+
+int probe_pick_target(const struct probe_opts *o, struct probe_target *t, struct probe_result *r)
+{
+	struct probe_target all[PROBE_ADDR_MAX];
+	int n;
+	if (o->pinned[0]) {
+		/* Picked once for all variants (probe_run): a literal, no lookup. */
+		struct probe_opts lit = *o;
+		str_copy(lit.host, sizeof lit.host, o->pinned);
+		lit.family = AF_UNSPEC;
+		n = probe_resolve(&lit, SOCK_STREAM, all, 1, r);
+	} else {
+		n = probe_resolve(o, SOCK_STREAM, all, PROBE_ADDR_MAX, r);
+	}
+	if (n < 0)
+		return -1;
+	int pick = 0;
+	if (n > 1) {
+		int64_t dl = probe_now_ms() + PROBE_PICK_MS;
+		if (dl > o->deadline_ms)
+			dl = o->deadline_ms;
+		pick = connect_race(all, n, dl);
+		if (pick < 0)
+			pick = 0;
+	}
+	*t = all[pick];
+	str_copy(r->target, sizeof r->target, t->text);
 	return 0;
 }

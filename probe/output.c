@@ -4,9 +4,11 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
+#include "ntlm.h"
 #include "probe.h"
 #include "rdpeudp.h"
 #include "x224.h"
@@ -54,6 +56,79 @@ static const char *finding_str(const struct probe_result *x)
 	return x->finding < DIAG_CODE_COUNT ? diag_code_name(x->finding) : "-";
 }
 
+/* MsvAvTimestamp as "YYYY-MM-DDTHH:MM:SS.ffffffZ"; NULL when out of range. */
+static const char *filetime_str(uint64_t ft, char *buf, size_t cap)
+{
+	uint32_t us = 0;
+	time_t t = (time_t)ntlm_filetime_to_unix(ft, &us);
+	struct tm tm;
+	if (t <= 0 || !gmtime_r(&t, &tm))
+		return NULL;
+	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)us);
+	return buf;
+}
+
+/* ntlm-info: the CHALLENGE's names and the name check, after the tls section. */
+static void print_ntlm(FILE *f, const struct probe_opts *o, const struct probe_result *x)
+{
+	const struct probe_ntlm *nt = &x->ntlm;
+	const struct ntlm_challenge *ch = &nt->ch;
+	char b[256], os[64];
+
+	if (!nt->used || !nt->tls_version[0])
+		return;
+	fprintf(f, "\nntlm-info: CredSSP/NTLM CHALLENGE from %s port %u (%s", x->target,
+		(unsigned)o->port, nt->tls_version);
+	if (nt->have_tsrequest)
+		fprintf(f, ", CredSSP v%u", nt->credssp_version);
+	if (nt->have_error_code)
+		fprintf(f, ", errorCode 0x%08X", nt->error_code);
+	fprintf(f, ")\n");
+	if (!nt->have_challenge) {
+		fprintf(f, "  no CHALLENGE: %s\n", x->detail);
+		return;
+	}
+#define NAME(s) ((s)[0] ? (s) : "-")
+	fprintf(f, "  NetBIOS computer  %s\n", NAME(ch->nb_computer));
+	fprintf(f, "  NetBIOS domain    %s\n", NAME(ch->nb_domain));
+	fprintf(f, "  DNS computer      %s\n", NAME(ch->dns_computer));
+	fprintf(f, "  DNS domain        %s\n", NAME(ch->dns_domain));
+	fprintf(f, "  DNS tree          %s\n", NAME(ch->dns_tree));
+	fprintf(f, "  target name       %s\n", NAME(ch->target_name));
+	if (ch->have_version)
+		fprintf(f, "  OS version        %s (%u.%u.%u, NTLM revision %u)\n",
+			ntlm_os_name(ch->major, ch->minor, ch->build, os, sizeof os), ch->major,
+			ch->minor, ch->build, ch->ntlm_revision);
+	else
+		fprintf(f, "  OS version        - (no Version in the CHALLENGE)\n");
+	if (ch->have_timestamp)
+		fprintf(f, "  server time       %s\n",
+			filetime_str(ch->timestamp, b, sizeof b) ? b : "out of range");
+	fprintf(f, "  flags             0x%08X %s\n", ch->flags,
+		ntlm_flags_str(ch->flags, b, sizeof b));
+	if (ch->name_issues)
+		fprintf(f, "  note              names %s\n",
+			ch->name_issues & NTLM_STR_CUT ? "cut to fit" : "had invalid characters (U+FFFD)");
+	if (nt->have_cert) {
+		fprintf(f, "  certificate\n");
+		print_cert(f, &nt->cert);
+	}
+	char cert[CERT_NAME_MAX + CERT_SAN_MAX + 8] = "-";
+	if (nt->have_cert)
+		snprintf(cert, sizeof cert, "CN=%s%s%s", nt->cert.subject_cn,
+			 nt->cert.sans[0] ? ", " : "", nt->cert.sans);
+	const char *ntlm_name = ch->dns_computer[0] ? ch->dns_computer : ch->nb_computer;
+	if (nt->names_checked)
+		fprintf(f, "  names: DNS %s | certificate %s | NTLM %s: %s\n", o->host, cert,
+			NAME(ntlm_name),
+			nt->host_matches_ntlm || nt->host_in_cert ? "consistent" : "inconsistent");
+	else
+		fprintf(f, "  names: DNS - (probed by address %s) | certificate %s | NTLM %s: not checked\n",
+			o->host, cert, NAME(ntlm_name));
+#undef NAME
+}
+
 void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n,
 		      const struct probe_verdict *v)
 {
@@ -66,16 +141,16 @@ void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_re
 		if (di->caution)
 			fprintf(f, "caution: %s\n", di->caution);
 	}
-	fprintf(f, "\nrdprobe probe %s port %u (budget %d ms)%s%s\n\n", o->host, (unsigned)o->port,
-		o->budget_ms, o->user[0] ? ", NLA as " : "", o->user);
-	fprintf(f, "%-11s %-8s %-26s %6s %7s %6s %6s  %-30s %-28s %s\n", "VARIANT", "OUTCOME",
+	fprintf(f, "\nrdprobe probe %s port %u (budget %d ms)%s%s%s%s\n\n", o->host,
+		(unsigned)o->port, o->budget_ms, o->user[0] ? ", NLA as " : "", o->user,
+		o->pinned[0] ? ", variants on " : "", o->pinned);
+	fprintf(f, "%-11s %-8s %-26s %6s %7s %6s %6s  %-39s %-28s %s\n", "VARIANT", "OUTCOME",
 		"LAYER", "DNS", "CONNECT", "X224", "TLS", "ERROR", "FINDING", "INFO");
 	for (int i = 0; i < n; i++) {
 		const struct probe_result *x = &r[i];
-		char err[PROBE_ERRNAME_MAX + 16] = "-";
-		if (x->error_name[0])
-			snprintf(err, sizeof err, "%s (%d)", x->error_name, x->error_code);
-		fprintf(f, "%-11s %-8s %-26s %6s %7s %6s %6s  %-30s %-28s %s\n", x->variant,
+		/* Names only: the codes (errno, FreeRDP's 0x0002000D) are in the sections below. */
+		const char *err = x->error_name[0] ? x->error_name : "-";
+		fprintf(f, "%-11s %-8s %-26s %6s %7s %6s %6s  %-39s %-28s %s\n", x->variant,
 			probe_outcome_name(x->outcome), x->layer, ms_str(x->ms_dns, b1, sizeof b1),
 			ms_str(x->ms_connect, b2, sizeof b2), ms_str(x->ms_x224, b3, sizeof b3),
 			ms_str(x->ms_tls, b4, sizeof b4), err, finding_str(x), x->detail);
@@ -126,6 +201,7 @@ void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_re
 			if (a->have_cert)
 				print_cert(f, &a->cert);
 		}
+		print_ntlm(f, o, x);
 		if (x->fr.used) {
 			const struct probe_freerdp *fr = &x->fr;
 			fprintf(f, "\n%s: libfreerdp2 connection to %s port %u, %d ms\n", x->variant,
@@ -144,6 +220,19 @@ void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_re
 				fprintf(f, "  certificate\n");
 				print_cert(f, &fr->cert);
 			}
+		}
+		if (x->mtu.used && x->mtu.ntries) {
+			const struct probe_mtu *m = &x->mtu;
+			fprintf(f, "\nmtu: TLS flight from %s port %u by MSS\n", x->target,
+				(unsigned)o->port);
+			for (int k = 0; k < m->ntries; k++)
+				fprintf(f, "  MSS %4d (packets of %4d bytes)  %-6s %5d ms  %s\n",
+					m->tries[k].mss, m->tries[k].mss + m->overhead,
+					m->tries[k].passed ? "passed" : "stalled", m->tries[k].ms,
+					m->tries[k].layer);
+			if (m->path_mtu)
+				fprintf(f, "  path MTU %d (MSS %d passes, %d stalls)\n", m->path_mtu,
+					m->largest_ok, m->smallest_failed);
 		}
 		for (int k = 0; k < x->nudp; k++) {
 			const struct probe_udp_attempt *a = &x->udp[k];
@@ -191,6 +280,57 @@ static json_t *cert_json(const struct cert_info *c)
 			 c->key_bits, "not_before", x509_time_str(c->not_before, a, sizeof a),
 			 "not_after", x509_time_str(c->not_after, b, sizeof b), "self_signed",
 			 c->self_signed, "der_len", (int)c->der_len);
+}
+
+static json_t *str_or_null(int have, const char *s)
+{
+	return have ? json_string(s) : json_null();
+}
+
+/* The "ntlm" object of ntlm-info; names null until a CHALLENGE was parsed. */
+static json_t *ntlm_json(const struct probe_ntlm *nt)
+{
+	const struct ntlm_challenge *ch = &nt->ch;
+	int c = nt->have_challenge;
+	char b[256], os[64];
+	json_t *j = json_object();
+
+	json_object_set_new(j, "tls_version", str_or_null(nt->tls_version[0], nt->tls_version));
+	json_object_set_new(j, "credssp_version",
+			    nt->have_tsrequest ? json_integer(nt->credssp_version) : json_null());
+	json_object_set_new(j, "credssp_error_code",
+			    nt->have_error_code ? json_integer(nt->error_code) : json_null());
+	json_object_set_new(j, "nb_computer", str_or_null(c, ch->nb_computer));
+	json_object_set_new(j, "nb_domain", str_or_null(c, ch->nb_domain));
+	json_object_set_new(j, "dns_computer", str_or_null(c, ch->dns_computer));
+	json_object_set_new(j, "dns_domain", str_or_null(c, ch->dns_domain));
+	json_object_set_new(j, "dns_tree", str_or_null(c, ch->dns_tree));
+	json_object_set_new(j, "target_name", str_or_null(c, ch->target_name));
+	json_object_set_new(j, "flags", c ? json_integer(ch->flags) : json_null());
+	json_object_set_new(j, "flag_names",
+			    str_or_null(c, c ? ntlm_flags_str(ch->flags, b, sizeof b) : ""));
+	json_object_set_new(j, "av_flags",
+			    c && ch->have_av_flags ? json_integer(ch->av_flags) : json_null());
+	json_object_set_new(
+	    j, "version",
+	    c && ch->have_version
+		    ? json_pack("{s:i, s:i, s:i, s:i, s:s}", "major", ch->major, "minor", ch->minor,
+				"build", ch->build, "ntlm_revision", ch->ntlm_revision, "os",
+				ntlm_os_name(ch->major, ch->minor, ch->build, os, sizeof os))
+		    : json_null());
+	const char *ts = c && ch->have_timestamp ? filetime_str(ch->timestamp, b, sizeof b) : NULL;
+	json_object_set_new(j, "timestamp", ts ? json_string(ts) : json_null());
+	json_object_set_new(j, "names_sanitized", json_boolean(c && ch->name_issues));
+	json_object_set_new(j, "certificate", nt->have_cert ? cert_json(&nt->cert) : json_null());
+	json_object_set_new(
+	    j, "names",
+	    json_pack("{s:b, s:o, s:o, s:o}", "checked", nt->names_checked, "host_matches_ntlm",
+		      nt->names_checked ? json_boolean(nt->host_matches_ntlm) : json_null(),
+		      "host_in_certificate",
+		      nt->names_checked ? json_boolean(nt->host_in_cert) : json_null(), "consistent",
+		      nt->names_checked ? json_boolean(nt->host_matches_ntlm || nt->host_in_cert)
+					: json_null()));
+	return j;
 }
 
 static json_t *result_json(const struct probe_result *x)
@@ -294,6 +434,27 @@ static json_t *result_json(const struct probe_result *x)
 		}
 		json_object_set_new(o, "attempts", a);
 	}
+	if (x->mtu.used) {
+		const struct probe_mtu *m = &x->mtu;
+		json_t *tries = json_array();
+		for (int k = 0; k < m->ntries; k++)
+			json_array_append_new(tries, json_pack("{s:i, s:b, s:i, s:s}", "mss",
+							       m->tries[k].mss, "passed",
+							       m->tries[k].passed, "ms",
+							       m->tries[k].ms, "layer",
+							       m->tries[k].layer));
+		json_object_set_new(
+		    o, "mtu",
+		    json_pack("{s:i, s:i, s:o, s:o, s:o, s:o}", "overhead", m->overhead, "full_mss",
+			      m->full_mss, "largest_ok_mss",
+			      m->largest_ok ? json_integer(m->largest_ok) : json_null(),
+			      "smallest_stalled_mss",
+			      m->smallest_failed ? json_integer(m->smallest_failed) : json_null(),
+			      "path_mtu", m->path_mtu ? json_integer(m->path_mtu) : json_null(),
+			      "tries", tries));
+	}
+	if (x->ntlm.used)
+		json_object_set_new(o, "ntlm", ntlm_json(&x->ntlm));
 	if (x->fr.used) {
 		const struct probe_freerdp *fr = &x->fr;
 		json_t *e = json_pack("{s:i, s:{s:i, s:s, s:s}, s:b, s:i, s:s}", "elapsed_ms", fr->ms,
@@ -350,6 +511,7 @@ int probe_print_json(FILE *f, const struct probe_opts *o, const struct probe_res
 	if (o->expect_ip[0])
 		json_object_set_new(doc, "expect_ip", json_string(o->expect_ip));
 	json_object_set_new(doc, "user", o->user[0] ? json_string(o->user) : json_null());
+	json_object_set_new(doc, "target", o->pinned[0] ? json_string(o->pinned) : json_null());
 	json_object_set_new(doc, "verdict", verdict_json(v));
 	int rc = json_dumpf(doc, f, JSON_INDENT(2) | JSON_SORT_KEYS);
 	fputc('\n', f);

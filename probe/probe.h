@@ -14,6 +14,7 @@
 
 #include "diagnosis.h"
 #include "facts.h"
+#include "ntlm.h"
 
 #define PROBE_SCHEMA_VERSION 1
 
@@ -53,6 +54,7 @@ struct probe_opts {
 	uint16_t port;
 	int family;                /* AF_UNSPEC, AF_INET (-4) or AF_INET6 (-6) */
 	char expect_ip[PROBE_ADDR_TEXT_MAX]; /* "" when not given */
+	char pinned[PROBE_ADDR_TEXT_MAX]; /* the address the variants use, picked by probe_run */
 	char keylog[4096];         /* "" when not given */
 	char user[PROBE_USER_MAX]; /* --user, without "DOMAIN\\"; "" when not given */
 	char domain[PROBE_USER_MAX];
@@ -91,6 +93,7 @@ struct probe_tls_attempt {
 	enum probe_outcome outcome;
 	char layer[32];            /* analyzer stage name reached */
 	int32_t ms_connect, ms_x224, ms_tls;
+	int mss;                   /* TCP_MAXSEG after connect: the MSS in use */
 	char version[16];
 	char cipher[64];
 	int have_cert;
@@ -129,6 +132,42 @@ struct probe_freerdp {
 	struct cert_info cert;
 };
 
+/* ntlm-info: the server's NTLM CHALLENGE through CredSSP (ntlm_variant.c). */
+struct probe_ntlm {
+	int used;                  /* the variant ran */
+	char tls_version[16];      /* "" until TLS was established */
+	int have_tsrequest;        /* a TSRequest from the server was parsed */
+	uint32_t credssp_version;  /* its version */
+	int have_error_code;
+	uint32_t error_code;       /* its errorCode (NTSTATUS / HRESULT) */
+	int have_challenge;
+	struct ntlm_challenge ch;
+	int have_cert;             /* the certificate of that TLS handshake */
+	struct cert_info cert;
+	int names_checked;         /* o->host is a name: the three names compared */
+	int host_matches_ntlm;     /* o->host ~ DNS computer name (or its first label) */
+	int host_in_cert;          /* the certificate covers o->host */
+};
+
+/* The mtu variant's search (mtu_variant.c). */
+#define PROBE_MTU_TRIES 12
+struct probe_mtu_try {
+	int mss;                   /* the SYN's MSS (the system's on the first try) */
+	int passed;                /* the TLS handshake finished */
+	int32_t ms;
+	char layer[32];
+};
+struct probe_mtu {
+	int used;
+	int overhead;              /* IP + TCP header bytes: 40 (IPv4), 60 (IPv6) */
+	int full_mss;              /* the system's MSS toward the target */
+	int largest_ok;            /* largest MSS that passed, 0 if none */
+	int smallest_failed;       /* smallest MSS that stalled, 0 if none */
+	int path_mtu;              /* largest_ok + overhead when a black hole was found */
+	int ntries;
+	struct probe_mtu_try tries[PROBE_MTU_TRIES];
+};
+
 /*
  * The one record a child writes to its pipe.  Plain bytes only: no
  * pointers (cert_info and rdpeudp_syn_facts hold none).
@@ -147,6 +186,7 @@ struct probe_result {
 	 * DIAG_CODE_COUNT for none; judge.c weighs it against the others.
 	 */
 	enum diag_code finding;
+	int finding_is_warning;    /* weigh it as a warning whatever the code's severity */
 	char target[PROBE_ADDR_TEXT_MAX]; /* the address the variant used */
 
 	int naddr;                 /* dns, tcp */
@@ -158,6 +198,8 @@ struct probe_result {
 	int nudp;                  /* udp */
 	struct probe_udp_attempt udp[PROBE_UDP_ATTEMPTS];
 	struct probe_freerdp fr;   /* freerdp-* */
+	struct probe_mtu mtu;      /* mtu */
+	struct probe_ntlm ntlm;    /* ntlm-info */
 };
 
 /*
@@ -189,12 +231,15 @@ const struct probe_variant *probe_variant_find(const char *name);
 void probe_finish_early(const struct probe_result *r);
 
 /*
- * Runs the n variants in parallel, one child each, and fills out[0..n).
- * Never returns later than o->budget_ms after it was called (plus the
- * time to reap killed children).  Returns 0, or -1 on an internal error
- * (pipe, fork) with the affected results set to PROBE_ERROR.
+ * First picks the address every variant will use (o->pinned: the one a
+ * client ends up on, net.h probe_pick_target, in a child of its own),
+ * then runs the n variants in parallel, one child each, and fills
+ * out[0..n).  Never returns later than o->budget_ms after it was called
+ * (plus the time to reap killed children).  Returns 0, or -1 on an
+ * internal error (pipe, fork) with the affected results set to
+ * PROBE_ERROR.
  */
-int probe_run(const struct probe_opts *o, const struct probe_variant *const *v, int n,
+int probe_run(struct probe_opts *o, const struct probe_variant *const *v, int n,
 	      struct probe_result *out);
 
 /* The host's verdict from all results (judge.c). */

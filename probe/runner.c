@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "net.h"
 #include "probe.h"
 
 /* The child stops itself this long before the parent would kill it. */
@@ -144,8 +145,8 @@ static void finish(struct child *c, struct probe_result *out, const char *name)
 	}
 }
 
-int probe_run(const struct probe_opts *o, const struct probe_variant *const *v, int n,
-	      struct probe_result *out)
+static int run_children(const struct probe_opts *o, const struct probe_variant *const *v, int n,
+			struct probe_result *out)
 {
 	struct child *ch = calloc((size_t)(n > 0 ? n : 1), sizeof *ch);
 	int rc = 0;
@@ -248,4 +249,34 @@ int probe_run(const struct probe_opts *o, const struct probe_variant *const *v, 
 		}
 	free(ch);
 	return rc;
+}
+
+/* The pick, as a variant: its result carries the address in r->target. */
+static void run_pick(const struct probe_opts *o, struct probe_result *r)
+{
+	struct probe_target t;
+	r->outcome = probe_pick_target(o, &t, r) < 0 ? PROBE_FAILED : PROBE_OK;
+}
+
+/* Its share of the budget: DNS plus the connect race, at most a third. */
+#define PICK_DEADLINE_MS (PROBE_PICK_MS + 1500)
+
+int probe_run(struct probe_opts *o, const struct probe_variant *const *v, int n,
+	      struct probe_result *out)
+{
+	int64_t t0 = probe_now_ms();
+	struct probe_variant pick = {.name = "target", .help = "", .run = run_pick};
+	const struct probe_variant *pv = &pick;
+	struct probe_result pr;
+
+	o->pinned[0] = '\0';
+	pick.deadline_ms = o->budget_ms / 3 < PICK_DEADLINE_MS ? o->budget_ms / 3 : PICK_DEADLINE_MS;
+	if (run_children(o, &pv, 1, &pr) == 0 && pr.outcome == PROBE_OK && pr.target[0])
+		str_copy(o->pinned, sizeof o->pinned, pr.target);
+	/* The variants get what is left of the budget. */
+	struct probe_opts rest = *o;
+	rest.budget_ms -= (int)(probe_now_ms() - t0);
+	if (rest.budget_ms < 1)
+		rest.budget_ms = 1;
+	return run_children(&rest, v, n, out);
 }

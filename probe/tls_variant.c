@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,32 +76,6 @@ static void attempt_error(struct probe_tls_attempt *a, int code, const char *nam
 		str_copy(a->detail, sizeof a->detail, detail);
 }
 
-/* Drives SSL_connect on a non-blocking socket until done or the deadline. */
-static int handshake(SSL *ssl, int fd, int64_t deadline, int *ssl_err)
-{
-	for (int i = 0; i < 10000; i++) {
-		ERR_clear_error();
-		int k = SSL_connect(ssl);
-		if (k == 1)
-			return 0;
-		*ssl_err = SSL_get_error(ssl, k);
-		short ev;
-		if (*ssl_err == SSL_ERROR_WANT_READ)
-			ev = POLLIN;
-		else if (*ssl_err == SSL_ERROR_WANT_WRITE)
-			ev = POLLOUT;
-		else
-			return -1;
-		int64_t left = deadline - probe_now_ms();
-		if (left <= 0)
-			return ETIMEDOUT;
-		struct pollfd p = {fd, ev, 0};
-		if (poll(&p, 1, (int)left) < 0 && errno != EINTR)
-			return -1;
-	}
-	return ETIMEDOUT;
-}
-
 static void store_cert(SSL *ssl, struct probe_tls_attempt *a)
 {
 	X509 *x = SSL_get1_peer_certificate(ssl);
@@ -113,8 +89,8 @@ static void store_cert(SSL *ssl, struct probe_tls_attempt *a)
 	X509_free(x);
 }
 
-static void tls_attempt(const struct probe_opts *o, const struct probe_target *t, int tls13,
-			int64_t deadline, struct probe_tls_attempt *a)
+void probe_tls_attempt(const struct probe_opts *o, const struct probe_target *t, int tls13,
+		       int64_t deadline, struct probe_tls_attempt *a)
 {
 	SSL_CTX *ctx = NULL;
 	SSL *ssl = NULL;
@@ -136,10 +112,17 @@ static void tls_attempt(const struct probe_opts *o, const struct probe_target *t
 		goto out;
 	}
 	a->ms_connect = (int32_t)(probe_now_ms() - t0);
+	socklen_t sl = sizeof a->mss;
+	if (getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &a->mss, &sl) < 0)
+		a->mss = 0;
 	attempt_layer(a, STAGE_X224_REQUEST);
 
+	/*
+	 * SSL|HYBRID as mstsc asks: TLS comes first either way, and a server
+	 * that requires NLA still shows its certificate.
+	 */
 	memset(&row, 0, sizeof row);
-	err = probe_x224_exchange(fd, PROTOCOL_SSL, deadline, &row);
+	err = probe_x224_exchange(fd, PROTOCOL_SSL | PROTOCOL_HYBRID, deadline, &row);
 	if (err) {
 		attempt_error(a, err, probe_err_name(err), "no X.224 Connection Confirm");
 		goto out;
@@ -148,12 +131,14 @@ static void tls_attempt(const struct probe_opts *o, const struct probe_target *t
 	attempt_layer(a, row.neg_type == NEG_FAILURE ? STAGE_X224_FAILURE : STAGE_X224_CONFIRM);
 	if (row.neg_type == NEG_FAILURE) {
 		attempt_error(a, (int)row.failure_code, x224_failure_name(row.failure_code),
-			      "server refused PROTOCOL_SSL (RDP_NEG_FAILURE)");
+			      "server refused SSL|HYBRID (RDP_NEG_FAILURE)");
 		goto out;
 	}
-	if (row.neg_type != NEG_RSP || row.selected != PROTOCOL_SSL) {
+	if (row.neg_type != NEG_RSP ||
+	    (row.selected != PROTOCOL_SSL && row.selected != PROTOCOL_HYBRID &&
+	     row.selected != PROTOCOL_HYBRID_EX)) {
 		char buf[40];
-		snprintf(a->detail, sizeof a->detail, "server selected %s instead of SSL",
+		snprintf(a->detail, sizeof a->detail, "server selected %s instead of TLS",
 			 row.neg_type == NEG_RSP ? x224_protocols_str(row.selected, buf, sizeof buf)
 						 : "standard RDP security (legacy confirm)");
 		attempt_error(a, 0, "SSL_NOT_SELECTED", NULL);
@@ -189,7 +174,7 @@ static void tls_attempt(const struct probe_opts *o, const struct probe_target *t
 
 	attempt_layer(a, STAGE_TLS_CLIENT_HELLO);
 	int64_t t1 = probe_now_ms();
-	err = handshake(ssl, fd, deadline, &ssl_err);
+	err = probe_tls_handshake(ssl, fd, deadline, &ssl_err);
 	if (err) {
 		char why[160] = "";
 		unsigned long e = ERR_peek_error();
@@ -250,11 +235,10 @@ void probe_run_tls(const struct probe_opts *o, struct probe_result *r)
 	struct probe_target t[1];
 
 	str_copy(r->layer, sizeof r->layer, stage_name(STAGE_NONE));
-	if (probe_resolve(o, SOCK_STREAM, t, 1, r) < 0) {
+	if (probe_pick_target(o, &t[0], r) < 0) {
 		r->outcome = PROBE_FAILED;
 		return;
 	}
-	str_copy(r->target, sizeof r->target, t[0].text);
 	if (o->keylog[0]) {
 		keylog_fd = open(o->keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (keylog_fd < 0) {
@@ -267,8 +251,9 @@ void probe_run_tls(const struct probe_opts *o, struct probe_result *r)
 	}
 	for (int i = 0; i < PROBE_TLS_ATTEMPTS; i++) {
 		int64_t now = probe_now_ms();
-		tls_attempt(o, &t[0], i == 1, now + (o->deadline_ms - now) / (PROBE_TLS_ATTEMPTS - i),
-			    &r->tls[r->ntls++]);
+		probe_tls_attempt(o, &t[0], i == 1,
+				  now + (o->deadline_ms - now) / (PROBE_TLS_ATTEMPTS - i),
+				  &r->tls[r->ntls++]);
 	}
 	if (keylog_fd >= 0)
 		close(keylog_fd);

@@ -20,6 +20,8 @@
 #include "x224.h"
 
 void probe_run_tls(const struct probe_opts *o, struct probe_result *r); /* tls_variant.c */
+void probe_run_ntlm_info(const struct probe_opts *o, struct probe_result *r); /* ntlm_variant.c */
+void probe_run_mtu(const struct probe_opts *o, struct probe_result *r); /* mtu_variant.c */
 #ifdef RDPROBE_HAVE_FREERDP /* freerdp_variant.c */
 void probe_run_freerdp_tls(const struct probe_opts *o, struct probe_result *r);
 void probe_run_freerdp_rdp(const struct probe_opts *o, struct probe_result *r);
@@ -82,6 +84,9 @@ static void run_dns(const struct probe_opts *o, struct probe_result *r)
 
 /* ---- tcp: connect to every resolved address -------------------------- */
 
+/* A dead address that fails faster than this costs a client nothing much. */
+#define TCP_FAST_FAIL_MS 1000
+
 static void run_tcp(const struct probe_opts *o, struct probe_result *r)
 {
 	struct probe_target t[PROBE_ADDR_MAX];
@@ -135,12 +140,18 @@ static void run_tcp(const struct probe_opts *o, struct probe_result *r)
 		 n, (unsigned)o->port, b->addr, strerror(b->error_code));
 	/*
 	 * Some address works, another does not: the name points clients at a
-	 * dead address (a stale record, an AAAA nothing listens on), which they
-	 * try first when it comes first.
+	 * dead address (a stale record, an AAAA nothing listens on).  A failure
+	 * when clients meet it first and it makes them wait (a timeout: tens of
+	 * seconds per address in mstsc before the next); a warning when the
+	 * first address works or the dead ones fail at once (RST, ICMP).
 	 */
-	if (ok)
+	if (ok) {
+		int silent = 0;
+		for (int i = 0; i < r->naddr; i++)
+			silent |= !r->addrs[i].tcp_ok && r->addrs[i].tcp_ms >= TCP_FAST_FAIL_MS;
 		r->finding = DIAG_RESOLUTION_MISMATCH;
-	else
+		r->finding_is_warning = r->addrs[0].tcp_ok || !silent;
+	} else
 		r->finding = b->error_code == ECONNREFUSED ? DIAG_TCP_REFUSED : DIAG_TCP_UNREACHABLE;
 }
 
@@ -194,11 +205,10 @@ static void run_x224(const struct probe_opts *o, struct probe_result *r)
 	int accepted = 0, refused = 0, answered = 0;
 
 	set_layer(r, STAGE_NONE);
-	if (probe_resolve(o, SOCK_STREAM, t, 1, r) < 0) {
+	if (probe_pick_target(o, &t[0], r) < 0) {
 		r->outcome = PROBE_FAILED;
 		return;
 	}
-	str_copy(r->target, sizeof r->target, t[0].text);
 	for (int i = 0; i < nreq; i++) {
 		struct probe_x224_row *row = &r->x224[r->nx224++];
 		int64_t now = probe_now_ms();
@@ -342,14 +352,7 @@ static void udp_attempt(const struct probe_target *t, int64_t deadline, struct p
 	for (int i = 0; i < UDP_TRIES && probe_now_ms() < deadline; i++) {
 		if (send(fd, out, n, 0) < 0) {
 			a->error_code = errno;
-			if (errno == EMSGSIZE) {
-				int mtu = 0;
-				socklen_t sl = sizeof mtu;
-				if (getsockopt(fd, t->family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
-					       t->family == AF_INET6 ? IPV6_MTU : IP_MTU, &mtu, &sl) == 0)
-					a->path_mtu = mtu;
-			}
-			goto out; /* ECONNREFUSED here: ICMP to an earlier try */
+			goto out; /* ECONNREFUSED / EMSGSIZE here: ICMP to an earlier try */
 		}
 		a->sends++;
 		int64_t try_end = probe_now_ms() + UDP_TRY_MS;
@@ -386,6 +389,14 @@ static void udp_attempt(const struct probe_target *t, int64_t deadline, struct p
 	if (!a->answered)
 		a->error_code = ETIMEDOUT;
 out:
+	if (a->error_code == EMSGSIZE && fd >= 0) {
+		/* The kernel learnt the path MTU from ICMP fragmentation needed. */
+		int mtu = 0;
+		socklen_t sl = sizeof mtu;
+		if (getsockopt(fd, t->family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+			       t->family == AF_INET6 ? IPV6_MTU : IP_MTU, &mtu, &sl) == 0)
+			a->path_mtu = mtu;
+	}
 	if (a->error_code)
 		str_copy(a->error_name, sizeof a->error_name,
 			 a->error_code == ETIMEDOUT ? "NO_ANSWER" : probe_errno_name(a->error_code));
@@ -409,11 +420,10 @@ static void run_udp(const struct probe_opts *o, struct probe_result *r)
 	struct probe_target t[1];
 
 	set_layer(r, STAGE_NONE);
-	if (probe_resolve(o, SOCK_DGRAM, t, 1, r) < 0) {
+	if (probe_pick_target(o, &t[0], r) < 0) {
 		r->outcome = PROBE_FAILED;
 		return;
 	}
-	str_copy(r->target, sizeof r->target, t[0].text);
 	for (int i = 0; i < PROBE_UDP_ATTEMPTS; i++) {
 		struct probe_udp_attempt *a = &r->udp[r->nudp++];
 		int64_t now = probe_now_ms();
@@ -449,6 +459,11 @@ static void run_udp(const struct probe_opts *o, struct probe_result *r)
 				 "the %u-byte SYN does not fit: ICMP fragmentation needed, path MTU "
 				 "%d (RDP-UDP needs %u)",
 				 big->size, pmtu, RDPUDP_SYN_PAYLOAD_MAX + 28);
+		else if (pmtu < 0)
+			snprintf(r->detail, sizeof r->detail,
+				 "the %u-byte SYN does not fit: ICMP fragmentation needed (path MTU "
+				 "not readable)",
+				 big->size);
 		else
 			snprintf(r->detail, sizeof r->detail,
 				 "the %u-byte SYN gets no answer but the %u-byte one does: the path "
@@ -458,11 +473,17 @@ static void run_udp(const struct probe_opts *o, struct probe_result *r)
 		r->finding = DIAG_UDP_PORT_UNREACHABLE;
 		probe_set_error(r, ECONNREFUSED, "ECONNREFUSED");
 		snprintf(r->detail, sizeof r->detail,
-			 "ICMP port unreachable (%s%s%s): no RDP-UDP listener on %s port %u",
-			 big->error_code == ECONNREFUSED ? "SYN" : "",
-			 big->error_code == ECONNREFUSED && r->udp[2].error_code == ECONNREFUSED ? ", " : "",
-			 r->udp[2].error_code == ECONNREFUSED ? "small datagram" : "", t[0].text,
-			 (unsigned)o->port);
+			 "ICMP port unreachable (to the %s-byte datagram): no RDP-UDP listener on %s "
+			 "port %u",
+			 big->error_code == ECONNREFUSED ? "1232" : mid->error_code == ECONNREFUSED ? "1132" : "24",
+			 t[0].text, (unsigned)o->port);
+		if (big->error_code != ECONNREFUSED) {
+			size_t k = strlen(r->detail);
+			snprintf(r->detail + k, sizeof r->detail - k,
+				 "; the %u-byte SYN vanished without ICMP: large datagrams do not "
+				 "pass either",
+				 big->size);
+		}
 	} else {
 		r->finding = DIAG_UDP_BLOCKED;
 		probe_set_error(r, big->error_code, big->error_name);
@@ -485,8 +506,12 @@ const struct probe_variant probe_variants[] = {
 	 .deadline_ms = 10000, .run = run_x224},
 	{.name = "tls", .help = "X.224 (SSL) then a TLS 1.2 and a TLS 1.3 handshake: certificate",
 	 .deadline_ms = 12000, .run = probe_run_tls},
-	{.name = "udp", .help = "MS-RDPEUDP SYN of 1232 and 1132 bytes, DF set",
+	{.name = "ntlm-info", .help = "CredSSP NTLM NEGOTIATE over TLS: server names, domain, OS build",
+	 .deadline_ms = 10000, .run = probe_run_ntlm_info},
+	{.name = "udp", .help = "MS-RDPEUDP SYN of 1232 and 1132 bytes with DF, a small datagram",
 	 .deadline_ms = 8000, .run = run_udp},
+	{.name = "mtu", .help = "TLS flight at the full MSS; when it stalls, the largest MSS that passes",
+	 .deadline_ms = 15000, .run = probe_run_mtu},
 #ifdef RDPROBE_HAVE_FREERDP
 	{.name = "freerdp-tls", .help = "libfreerdp2 connection, TLS security only: certificate, error info",
 	 .deadline_ms = 12000, .run = probe_run_freerdp_tls},

@@ -23,6 +23,9 @@ done
 [[ -x $responder ]] || skip "rdpeudp_responder not built ($responder)"
 
 tmp=$(mktemp -d) || exit 1
+# rdprobe's own temporary files (FreeRDP's ConfigPath) go here, so that
+# what it leaves behind can be checked without other runs interfering.
+mkdir "$tmp/tmpdir" && export TMPDIR=$tmp/tmpdir
 pids=()
 cleanup() {
 	local p i
@@ -236,8 +239,8 @@ if [[ $? != 2 ]]; then # 2: unknown variant (built without freerdp2-dev)
 	else
 		echo "skip freerdp-tls vs rdp_deny_server: $deny not built"
 	fi
-	leftover=$(find /tmp -maxdepth 1 -name 'rdprobe-freerdp-*' -newer "$tmp/cert.pem" 2>/dev/null | head -n 1)
-	[[ -z $leftover ]] && ok "freerdp: ConfigPath removed" || bad "freerdp: ConfigPath removed" "$leftover"
+	leftover=$(find "$TMPDIR" -mindepth 1 2>/dev/null | head -n 1)
+	[[ -z $leftover ]] && ok "freerdp: ConfigPath removed (\$TMPDIR empty)" || bad "freerdp: ConfigPath removed" "$leftover"
 else
 	echo "skip freerdp-*: not built in"
 fi
@@ -254,6 +257,87 @@ else
 	bad "keylog: 0600 with secrets" "rc=$rc $(ls -l "$tmp/keys.log" 2>&1)"
 fi
 
+# ---- ntlm-info: CredSSP NEGOTIATE / CHALLENGE (no credential is ever sent)
+# freerdp-shadow-cli /sec:nla answers with winpr's NTLM CHALLENGE: the computer
+# name is gethostname() up to its first dot (at most 15 characters), NetBIOS
+# names upper case, Version 6.1.7601 (winpr's constant).  It runs under a
+# private Xvfb on an abstract-socket display, HOME in $tmp, bound to 127.0.0.1.
+if command -v freerdp-shadow-cli >/dev/null 2>&1 && command -v Xvfb >/dev/null 2>&1; then
+	SHADOW_PORT="" XDISP=""
+	for ((try = 0; try < 50; try++)); do
+		p=$((46000 + RANDOM % 4000))
+		port_used "$p" || { SHADOW_PORT=$p; break; }
+	done
+	for ((d = 40; d < 100; d++)); do
+		grep -q "@/tmp/.X11-unix/X$d\$" /proc/net/unix || [[ -e /tmp/.X11-unix/X$d ]] ||
+			{ XDISP=:$d; break; }
+	done
+	shome=$tmp/shadow-home
+	mkdir -p "$shome/.config/freerdp/shadow" && chmod 0700 "$shome"
+	cp "$tmp/cert.pem" "$shome/.config/freerdp/shadow/shadow.crt"
+	install -m 0600 "$tmp/key.pem" "$shome/.config/freerdp/shadow/shadow.key"
+	# The SAM entry only has to exist: the probe stops at the CHALLENGE.
+	printf 'rdprobe:::%s:::\n' 00000000000000000000000000000000 >"$tmp/shadow.sam"
+	shadow_up=0
+	if [[ -n $SHADOW_PORT && -n $XDISP ]]; then
+		timeout 120 Xvfb "$XDISP" -nolisten tcp -nolisten unix -nolock -screen 0 640x480x24 \
+			>"$tmp/shadow-xvfb.log" 2>&1 &
+		pids+=($!)
+		for ((i = 0; i < 50; i++)); do
+			grep -q "@/tmp/.X11-unix/X${XDISP#:}\$" /proc/net/unix && break
+			sleep 0.1
+		done
+		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$shome" XDG_CONFIG_HOME="$shome/.config" \
+			DISPLAY="$XDISP" WLOG_LEVEL=WARN timeout 120 freerdp-shadow-cli /bind-address:127.0.0.1 \
+			/port:"$SHADOW_PORT" /sec:nla /sam-file:"$tmp/shadow.sam" >"$tmp/shadow.log" 2>&1 &
+		pids+=($!)
+		for ((i = 0; i < 80; i++)); do
+			ss -Htln "sport = :$SHADOW_PORT" | grep -q . && { shadow_up=1; break; }
+			sleep 0.1
+		done
+	fi
+	if [[ $shadow_up == 1 ]]; then
+		probe ntlm --port "$SHADOW_PORT" --variants ntlm-info --timeout 10 127.0.0.1
+		[[ $rc == 0 ]] && ok "ntlm-info vs shadow: exit 0" || bad "ntlm-info vs shadow: exit 0" "rc=$rc $(cat "$tmp/ntlm.err")"
+		host=$(hostname)
+		check "ntlm-info vs shadow: CHALLENGE with names, layer credssp" "$tmp/ntlm.json" \
+			'v["ntlm-info"]["outcome"] == "OK" and v["ntlm-info"]["layer"] == "credssp" and v["ntlm-info"]["error"] is None and all(v["ntlm-info"]["ntlm"][k] for k in ("nb_computer", "nb_domain", "dns_computer", "dns_domain", "target_name"))'
+		check "ntlm-info vs shadow: DNS computer name is the host name ($host)" "$tmp/ntlm.json" \
+			'v["ntlm-info"]["ntlm"]["dns_computer"].lower() in ("'"$host"'".lower(), "'"$host"'".split(".")[0][:15].lower()) and v["ntlm-info"]["ntlm"]["nb_computer"] == v["ntlm-info"]["ntlm"]["dns_computer"].upper()'
+		check "ntlm-info vs shadow: version, CredSSP, TLS, certificate" "$tmp/ntlm.json" \
+			'(lambda n: n["version"]["major"] == 6 and n["version"]["minor"] == 1 and n["version"]["build"] == 7601 and n["version"]["os"] == "Windows Server 2008 R2 SP1 / Windows 7 SP1" and n["credssp_version"] >= 2 and n["credssp_error_code"] is None and n["tls_version"].startswith("TLSv1") and n["certificate"]["subject_cn"] == "'"$CN"'" and n["flags"] & 0x02800001 == 0x02800001 and n["timestamp"].endswith("Z") and not n["names"]["checked"])(v["ntlm-info"]["ntlm"])'
+		# By name: localhost from /etc/hosts (files; never DNS), no match anywhere.
+		if grep -Eq '^127\.0\.0\.1[[:space:]](.*[[:space:]])?localhost([[:space:]]|$)' /etc/hosts; then
+			probe ntlm_name --port "$SHADOW_PORT" --variants ntlm-info --timeout 10 -4 localhost
+			check "ntlm-info by name: localhost is neither the NTLM name nor in the certificate" "$tmp/ntlm_name.json" \
+				'v["ntlm-info"]["outcome"] == "OK" and v["ntlm-info"]["finding"] == "TLS_CERT_NAME_MISMATCH" and v["ntlm-info"]["ntlm"]["names"] == {"checked": True, "consistent": False, "host_in_certificate": False, "host_matches_ntlm": False}'
+			"$rdprobe" probe --port "$SHADOW_PORT" --variants ntlm-info --timeout 10 -4 localhost >"$tmp/ntlm.txt" 2>&1
+			if grep -Eq "^ntlm-info: CredSSP/NTLM CHALLENGE from 127\.0\.0\.1 port $SHADOW_PORT \(TLSv1\.[23], CredSSP v[0-9]+\)\$" "$tmp/ntlm.txt" &&
+				grep -Fqx "  names: DNS localhost | certificate CN=$CN, DNS:$CN | NTLM $(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][0]["ntlm"]["dns_computer"])' "$tmp/ntlm_name.json"): inconsistent" "$tmp/ntlm.txt"; then
+				ok "ntlm-info text: header and names line"
+			else
+				bad "ntlm-info text: header and names line" "$(cat "$tmp/ntlm.txt")"
+			fi
+		else
+			echo "skip ntlm-info by name: no 127.0.0.1 localhost line in /etc/hosts"
+		fi
+	else
+		bad "ntlm-info vs shadow: freerdp-shadow-cli listening" \
+			"port ${SHADOW_PORT:-none} display ${XDISP:-none}: $(tail -n 5 "$tmp/shadow.log" "$tmp/shadow-xvfb.log" 2>&1)"
+	fi
+else
+	echo "skip ntlm-info vs freerdp-shadow-cli: freerdp-shadow-cli or Xvfb missing"
+fi
+probe ntlm_xrdp --port "$TLS_PORT" --variants ntlm-info --timeout 10 127.0.0.1
+check "ntlm-info vs TLS-only xrdp: SKIPPED, no NLA" "$tmp/ntlm_xrdp.json" \
+	'v["ntlm-info"]["outcome"] == "SKIPPED" and v["ntlm-info"]["info"] == "server does not offer NLA: selected SSL" and v["ntlm-info"]["layer"] == "x224-confirm" and v["ntlm-info"]["ntlm"]["nb_computer"] is None'
+probe ntlm_rdp --port "$RDP_PORT" --variants ntlm-info --timeout 10 127.0.0.1
+check "ntlm-info vs RDP-security xrdp: SKIPPED, no NLA" "$tmp/ntlm_rdp.json" \
+	'v["ntlm-info"]["outcome"] == "SKIPPED" and "does not offer NLA" in v["ntlm-info"]["info"]'
+probe ntlm_closed --port "$CLOSED_PORT" --variants ntlm-info --timeout 10 127.0.0.1
+check "ntlm-info vs nothing listening: ECONNREFUSED" "$tmp/ntlm_closed.json" \
+	'v["ntlm-info"]["outcome"] == "FAILED" and v["ntlm-info"]["error"]["name"] == "ECONNREFUSED" and v["ntlm-info"]["layer"] == "tcp-reset"'
+
 # ---- usage
 "$rdprobe" probe >/dev/null 2>&1; rc=$?
 [[ $rc == 2 ]] && ok "usage: no host -> 2" || bad "usage: no host -> 2" "rc=$rc"
@@ -261,6 +345,29 @@ fi
 [[ $rc == 2 ]] && ok "usage: unknown variant -> 2" || bad "usage: unknown variant -> 2" "rc=$rc"
 "$rdprobe" probe --timeout 0 127.0.0.1 >/dev/null 2>&1; rc=$?
 [[ $rc == 2 ]] && ok "usage: bad timeout -> 2" || bad "usage: bad timeout -> 2" "rc=$rc"
+
+# ---- passwords: never from argv, clear errors
+"$rdprobe" probe --password-file /dev/null 127.0.0.1 >/dev/null 2>"$tmp/pw1.err"; rc=$?
+[[ $rc == 2 ]] && grep -q -- '--password-file needs --user' "$tmp/pw1.err" && ok "password: --password-file without --user -> 2" ||
+	bad "password: --password-file without --user -> 2" "rc=$rc $(cat "$tmp/pw1.err")"
+"$rdprobe" probe --user u --password-file "$tmp/absent.pw" 127.0.0.1 >/dev/null 2>"$tmp/pw2.err"; rc=$?
+[[ $rc == 2 && $(wc -l <"$tmp/pw2.err") == 1 ]] && grep -q 'cannot open --password-file' "$tmp/pw2.err" &&
+	ok "password: unreadable --password-file -> 2, one line" || bad "password: unreadable --password-file -> 2, one line" "rc=$rc $(cat "$tmp/pw2.err")"
+# No terminal (setsid: no controlling tty), no file, no variable: refused.
+env -u RDPROBE_PASSWORD setsid -w "$rdprobe" probe --user u 127.0.0.1 </dev/null >/dev/null 2>"$tmp/pw3.err"; rc=$?
+[[ $rc == 2 ]] && grep -q 'needs a password' "$tmp/pw3.err" && ok "password: --user without a source or a terminal -> 2" ||
+	bad "password: --user without a source or a terminal -> 2" "rc=$rc $(cat "$tmp/pw3.err")"
+# A password from the file and from the variable reaches no output, text or JSON.
+secret="rdprobe-test-NOT-A-REAL-PW-$RANDOM"
+(umask 077 && printf '%s\n' "$secret" >"$tmp/test.pw")
+"$rdprobe" probe --user 'LAB\u' --password-file "$tmp/test.pw" --json --variants tcp --port "$TLS_PORT" 127.0.0.1 >"$tmp/pw4.out" 2>&1; rc=$?
+RDPROBE_PASSWORD=$secret "$rdprobe" probe --user u --variants tcp --port "$TLS_PORT" 127.0.0.1 >"$tmp/pw5.out" 2>&1
+if [[ $rc == 0 ]] && ! grep -qF "$secret" "$tmp/pw4.out" "$tmp/pw5.out" && grep -q '"user": "u"' "$tmp/pw4.out" &&
+	grep -q 'NLA as u' "$tmp/pw5.out"; then
+	ok "password: in no output (file and variable), user shown"
+else
+	bad "password: in no output (file and variable), user shown" "rc=$rc $(head -c 300 "$tmp/pw4.out")"
+fi
 
 echo "$pass passed, $fail failed"
 [[ $fail == 0 ]]
