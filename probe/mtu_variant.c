@@ -24,7 +24,7 @@ void probe_run_mtu(const struct probe_opts *o, struct probe_result *r);
 /* A handshake that has not finished after this long has stalled. */
 #define MTU_STALL_MIN_MS 1000
 #define MTU_STALL_MAX_MS 2500
-#define MTU_STALL_RTTS 20            /* ... or 20 connect round trips, if longer */
+#define MTU_STALL_FACTOR 5           /* ... or 5 times a passing try, if longer */
 #define MTU_RESOLUTION 8             /* search until hi - lo <= this */
 #define MTU_MSS_MIN_V4 536           /* RFC 879: MTU 576 */
 #define MTU_MSS_MIN_V6 1220          /* RFC 8200: MTU 1280 */
@@ -113,8 +113,14 @@ void probe_run_mtu(const struct probe_opts *o, struct probe_result *r)
 			 m->full_mss, lo);
 		return;
 	}
-	if (a->ms_connect > 0 && a->ms_connect * MTU_STALL_RTTS > stall)
-		stall = a->ms_connect * MTU_STALL_RTTS;
+	/*
+	 * A try that passes takes about as long as this one did (a loaded
+	 * server, a long path): give each try several times that before
+	 * calling it stalled.
+	 */
+	int took = m->tries[m->ntries - 1].ms;
+	if (took * MTU_STALL_FACTOR > stall)
+		stall = took * MTU_STALL_FACTOR;
 	if (stall > MTU_STALL_MAX_MS)
 		stall = MTU_STALL_MAX_MS;
 
