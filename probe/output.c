@@ -137,6 +137,7 @@ void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_re
 	fprintf(f, "%s: %s\n", diag_severity_name(v->severity), v->summary);
 	if (v->code < DIAG_CODE_COUNT && v->code != DIAG_HEALTHY) {
 		const struct diag_info *di = diag_info(v->code);
+		fprintf(f, "client sees: %s\n", di->symptom);
 		fprintf(f, "fix: %s\n", di->fix);
 		if (di->caution)
 			fprintf(f, "caution: %s\n", di->caution);
@@ -225,11 +226,16 @@ void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_re
 			const struct probe_mtu *m = &x->mtu;
 			fprintf(f, "\nmtu: TLS flight from %s port %u by MSS\n", x->target,
 				(unsigned)o->port);
-			for (int k = 0; k < m->ntries; k++)
-				fprintf(f, "  MSS %4d (packets of %4d bytes)  %-6s %5d ms  %s\n",
-					m->tries[k].mss, m->tries[k].mss + m->overhead,
-					m->tries[k].passed ? "passed" : "stalled", m->tries[k].ms,
-					m->tries[k].layer);
+			for (int k = 0; k < m->ntries; k++) {
+				const struct probe_mtu_try *t = &m->tries[k];
+				if (t->mss > 0)
+					fprintf(f, "  MSS %4d (packets of %4d bytes)  %-7s %5d ms  %s\n",
+						t->mss, t->mss + m->overhead,
+						t->passed ? "passed" : "stalled", t->ms, t->layer);
+				else /* never connected: no MSS to speak of */
+					fprintf(f, "  no connection  %-7s %5d ms  %s\n", "failed", t->ms,
+						t->layer);
+			}
 			if (m->path_mtu)
 				fprintf(f, "  path MTU %d (MSS %d passes, %d stalls)\n", m->path_mtu,
 					m->largest_ok, m->smallest_failed);
