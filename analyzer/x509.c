@@ -477,3 +477,47 @@ void x509_cache_stats(uint64_t *hits, uint64_t *misses)
 	*hits = cache.hits;
 	*misses = cache.misses;
 }
+
+/* Case-insensitive "needle in haystack" over ASCII. */
+static int has_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	for (; *hay; hay++) {
+		size_t i = 0;
+		while (i < n && hay[i] && (hay[i] | 0x20) == (needle[i] | 0x20))
+			i++;
+		if (i == n)
+			return 1;
+	}
+	return 0;
+}
+
+const char *x509_weakness(const struct cert_info *c, char *buf, size_t cap)
+{
+	size_t o = 0;
+	if (!cap)
+		return buf;
+	buf[0] = '\0';
+#define WEAK(...)                                                                       \
+	do {                                                                           \
+		int k_ = snprintf(buf + o, cap - o, "%s", o ? "; " : "");               \
+		if (k_ > 0 && (size_t)k_ < cap - o)                                     \
+			o += (size_t)k_;                                                \
+		k_ = snprintf(buf + o, cap - o, __VA_ARGS__);                           \
+		if (k_ > 0 && (size_t)k_ < cap - o)                                     \
+			o += (size_t)k_;                                                \
+	} while (0)
+	if ((!strcmp(c->key_type, "RSA") || !strcmp(c->key_type, "DSA")) && c->key_bits > 0 &&
+	    c->key_bits < 2048)
+		WEAK("%s %d-bit key", c->key_type, c->key_bits);
+	if (!strcmp(c->key_type, "EC") && c->key_bits > 0 && c->key_bits < 224)
+		WEAK("EC %d-bit key", c->key_bits);
+	/* Nobody checks a self-signed certificate by its signature. */
+	int judge_sig = !c->self_signed;
+	if (judge_sig && (has_ci(c->sig_alg, "md5") || has_ci(c->sig_alg, "md2")))
+		WEAK("%s signature (MD5)", c->sig_alg);
+	else if (judge_sig && (has_ci(c->sig_alg, "sha1") || !strcmp(c->sig_alg, "shaWithRSAEncryption")))
+		WEAK("%s signature (SHA-1)", c->sig_alg);
+#undef WEAK
+	return buf;
+}

@@ -28,6 +28,14 @@ enum dec_status x509_parse_der(const uint8_t *der, size_t len, struct cert_info 
 /* Lookups answered from the cache, and decoded. */
 void x509_cache_stats(uint64_t *hits, uint64_t *misses);
 
+/*
+ * What makes a certificate weak by today's rules: an RSA or DSA key under
+ * 2048 bits, an EC key under 224, a signature with MD5 or SHA-1 (not for
+ * a self-signed certificate: nobody checks that one by its signature).
+ * "; "-separated into buf, "" when none; returns buf.
+ */
+const char *x509_weakness(const struct cert_info *c, char *buf, size_t cap);
+
 /* Seconds since the Unix epoch of a UTC civil time (month 1..12). */
 int64_t x509_utc_to_unix(int64_t y, int mo, int d, int h, int mi, int s);
 

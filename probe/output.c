@@ -196,7 +196,8 @@ void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_re
 				probe_outcome_name(a->outcome), a->layer, ms_str(a->ms_connect, b1, sizeof b1),
 				ms_str(a->ms_x224, b2, sizeof b2), ms_str(a->ms_tls, b3, sizeof b3));
 			if (a->outcome == PROBE_OK)
-				fprintf(f, ": %s %s\n", a->version, a->cipher);
+				fprintf(f, ": %s %s%s%s\n", a->version, a->cipher,
+					a->weak[0] ? "; weak: " : "", a->weak);
 			else
 				fprintf(f, ": %s (%d) %s\n", a->error_name, a->error_code, a->detail);
 			if (a->have_cert)
@@ -408,6 +409,8 @@ static json_t *result_json(const struct probe_result *x)
 			if (t->outcome == PROBE_OK) {
 				json_object_set_new(e, "version", json_string(t->version));
 				json_object_set_new(e, "cipher", json_string(t->cipher));
+				json_object_set_new(e, "weak", t->weak[0] ? json_string(t->weak)
+									  : json_null());
 			}
 			json_object_set_new(e, "certificate",
 					    t->have_cert ? cert_json(&t->cert) : json_null());

@@ -96,6 +96,7 @@ struct probe_tls_attempt {
 	int mss;                   /* TCP_MAXSEG after connect: the MSS in use */
 	char version[16];
 	char cipher[64];
+	char weak[160];            /* weak protocol, cipher, key or signature; "" if none */
 	int have_cert;
 	struct cert_info cert;
 	int error_code;

@@ -89,6 +89,38 @@ static void store_cert(SSL *ssl, struct probe_tls_attempt *a)
 	X509_free(x);
 }
 
+/*
+ * Reported, never a reason to fail (security level 0 lets old servers
+ * answer): protocols before TLS 1.2, RC4 / DES / 3DES / NULL / export
+ * ciphers, and the certificate's weak key or signature (x509_weakness).
+ */
+static void judge_weakness(struct probe_tls_attempt *a)
+{
+	static const char *const weak_ciphers[] = {"RC4", "DES", "NULL", "EXP", "anon"};
+	size_t o = 0;
+#define ADD(...)                                                                       \
+	do {                                                                          \
+		int k_ = snprintf(a->weak + o, sizeof a->weak - o, __VA_ARGS__);       \
+		if (k_ > 0 && (size_t)k_ < sizeof a->weak - o)                         \
+			o += (size_t)k_;                                               \
+	} while (0)
+	a->weak[0] = '\0';
+	if (!strcmp(a->version, "SSLv3") || !strcmp(a->version, "TLSv1") ||
+	    !strcmp(a->version, "TLSv1.1"))
+		ADD("%s", a->version);
+	for (size_t i = 0; i < sizeof weak_ciphers / sizeof weak_ciphers[0]; i++)
+		if (strstr(a->cipher, weak_ciphers[i])) {
+			ADD("%s%s cipher", o ? "; " : "", a->cipher);
+			break;
+		}
+	if (a->have_cert) {
+		char w[160];
+		if (x509_weakness(&a->cert, w, sizeof w)[0])
+			ADD("%s%s", o ? "; " : "", w);
+	}
+#undef ADD
+}
+
 void probe_tls_attempt(const struct probe_opts *o, const struct probe_target *t, int tls13,
 		       int64_t deadline, struct probe_tls_attempt *a)
 {
@@ -201,6 +233,7 @@ void probe_tls_attempt(const struct probe_opts *o, const struct probe_target *t,
 	str_copy(a->version, sizeof a->version, SSL_get_version(ssl));
 	str_copy(a->cipher, sizeof a->cipher, SSL_get_cipher_name(ssl));
 	store_cert(ssl, a);
+	judge_weakness(a);
 	SSL_shutdown(ssl); /* best effort close_notify; never waits (non-blocking) */
 out:
 	SSL_free(ssl);
@@ -278,6 +311,10 @@ void probe_run_tls(const struct probe_opts *o, struct probe_result *r)
 			size_t n = strlen(r->detail);
 			snprintf(r->detail + n, sizeof r->detail - n, "; %s: %s", other->label,
 				 other->error_name);
+		}
+		if (best->weak[0]) {
+			size_t n = strlen(r->detail);
+			snprintf(r->detail + n, sizeof r->detail - n, "; weak: %s", best->weak);
 		}
 		if (best->have_cert)
 			judge_cert(o, &best->cert, r);

@@ -165,6 +165,7 @@ check "tls: layers" "$tmp/tls.json" \
 	'[r["layer"] for r in d["results"]] == ["dns-answer", "tcp-established", "x224-confirm", "tls-established", "udp-established"]'
 check "tls: TLS 1.2 attempt and certificate" "$tmp/tls.json" \
 	'v["tls"]["attempts"][0]["version"] == "TLSv1.2" and v["tls"]["attempts"][0]["certificate"]["subject_cn"] == "'"$CN"'" and v["tls"]["attempts"][0]["certificate"]["self_signed"]'
+check "tls: nothing weak in TLS 1.2 with a 2048-bit key" "$tmp/tls.json" 'v["tls"]["attempts"][0]["weak"] is None and "weak" not in v["tls"]["info"]'
 check "tls: TLS 1.3 attempt" "$tmp/tls.json" 'v["tls"]["attempts"][1]["attempt"] == "tls1.3" and v["tls"]["attempts"][1]["outcome"] in ("OK", "FAILED")'
 check "tls: timings" "$tmp/tls.json" 'isinstance(v["tls"]["ms"]["tls"], int) and isinstance(v["tcp"]["ms"]["connect"], int)'
 check "udp: SYN+ACK at 1232 and 1132 bytes, the 24-byte datagram ignored" "$tmp/tls.json" \

@@ -2061,7 +2061,47 @@ static const struct test_case x509_cases[] = {
 	{NULL, NULL},
 };
 
+static void test_x509_weakness(void)
+{
+	struct cert_info c;
+	char buf[160];
+
+	memset(&c, 0, sizeof c);
+	snprintf(c.key_type, sizeof c.key_type, "RSA");
+	c.key_bits = 2048;
+	snprintf(c.sig_alg, sizeof c.sig_alg, "sha256WithRSAEncryption");
+	CU_ASSERT_STRING_EQUAL(x509_weakness(&c, buf, sizeof buf), "");
+	c.key_bits = 1024;
+	CU_ASSERT_STRING_EQUAL(x509_weakness(&c, buf, sizeof buf), "RSA 1024-bit key");
+	snprintf(c.sig_alg, sizeof c.sig_alg, "sha1WithRSAEncryption");
+	CU_ASSERT_STRING_EQUAL(x509_weakness(&c, buf, sizeof buf),
+			       "RSA 1024-bit key; sha1WithRSAEncryption signature (SHA-1)");
+	c.self_signed = 1; /* the signature of a self-signed one is not judged */
+	CU_ASSERT_STRING_EQUAL(x509_weakness(&c, buf, sizeof buf), "RSA 1024-bit key");
+	c.self_signed = 0;
+	c.key_bits = 4096;
+	snprintf(c.sig_alg, sizeof c.sig_alg, "md5WithRSAEncryption");
+	CU_ASSERT_STRING_EQUAL(x509_weakness(&c, buf, sizeof buf),
+			       "md5WithRSAEncryption signature (MD5)");
+	snprintf(c.key_type, sizeof c.key_type, "EC");
+	c.key_bits = 160;
+	snprintf(c.sig_alg, sizeof c.sig_alg, "ecdsa-with-SHA256");
+	CU_ASSERT_STRING_EQUAL(x509_weakness(&c, buf, sizeof buf), "EC 160-bit key");
+	c.key_bits = 256;
+	CU_ASSERT_STRING_EQUAL(x509_weakness(&c, buf, sizeof buf), "");
+	/* A small buffer truncates, never overflows. */
+	c.key_bits = 160;
+	snprintf(c.sig_alg, sizeof c.sig_alg, "ecdsa-with-SHA1");
+	CU_ASSERT_EQUAL(strlen(x509_weakness(&c, buf, 10)), 9);
+	/* Unknown key size (0): not judged. */
+	snprintf(c.key_type, sizeof c.key_type, "RSA");
+	c.key_bits = 0;
+	snprintf(c.sig_alg, sizeof c.sig_alg, "sha256WithRSAEncryption");
+	CU_ASSERT_STRING_EQUAL(x509_weakness(&c, buf, sizeof buf), "");
+}
+
 static const struct test_case tls_name_cases[] = {
+	{"x509_weakness: key sizes and signatures", test_x509_weakness},
 	{"version, alert and cipher names", test_tls_names},
 	{"tls_looks_like_record", test_tls_looks_like_record},
 	{NULL, NULL},
