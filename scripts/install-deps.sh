@@ -8,8 +8,8 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
-	build-essential cmake pkg-config ca-certificates \
-	libpcap-dev libssl-dev libjansson-dev libcunit1-dev \
+	build-essential cmake pkg-config ca-certificates clang libclang-rt-dev \
+	libpcap-dev libssl-dev libjansson-dev libcunit1-dev libcap-ng-dev \
 	python3 tcpdump tshark \
 	xrdp freerdp2-x11 freerdp2-dev freerdp2-shadow-x11 winpr-utils xvfb \
 	iproute2 iptables ethtool dnsmasq-base openssl procps util-linux iputils-ping \

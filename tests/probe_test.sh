@@ -42,18 +42,18 @@ pass=0 fail=0
 ok() { echo "ok   $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-# Five consecutive free TCP+UDP ports on 127.0.0.1.
+# Six consecutive free TCP+UDP ports on 127.0.0.1.
 port_used() { ss -Htanu "sport = :$1" 2>/dev/null | grep -q .; }
 base=""
 for ((try = 0; try < 50; try++)); do
-	b=$((42000 + (RANDOM % 2000) * 5))
+	b=$((42000 + (RANDOM % 2000) * 6))
 	used=0
-	for ((k = 0; k < 5; k++)); do port_used $((b + k)) && used=1; done
+	for ((k = 0; k < 6; k++)); do port_used $((b + k)) && used=1; done
 	[[ $used == 0 ]] && { base=$b; break; }
 done
 [[ -n $base ]] || skip "no free loopback ports"
 TLS_PORT=$base RDP_PORT=$((base + 1)) SILENT_PORT=$((base + 2)) CLOSED_PORT=$((base + 3))
-DENY_PORT=$((base + 4))
+DENY_PORT=$((base + 4)) GARBAGE_PORT=$((base + 5))
 CN=rdprobe-probe-test.test
 
 openssl req -x509 -newkey rsa:2048 -nodes -subj "/CN=$CN" -addext "subjectAltName=DNS:$CN" \
@@ -123,7 +123,27 @@ while time.time() < end:
         pass
 EOF
 pids+=($!)
+# A listener that answers anything with a TPKT header whose length lies,
+# then 3000 bytes of noise, and keeps the connection open.
+timeout 120 python3 - "$GARBAGE_PORT" >"$tmp/garbage.log" 2>&1 <<'EOF' &
+import random, socket, sys, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+s.settimeout(0.5)
+rng, held, end = random.Random(7), [], time.time() + 100
+while time.time() < end:
+    try:
+        c = s.accept()[0]
+        c.sendall(b"\x03\x00\xff\xff\x02\xd0" + bytes(rng.randrange(256) for _ in range(3000)))
+        held.append(c)
+    except (socket.timeout, OSError):
+        pass
+EOF
+pids+=($!)
 for ((i = 0; i < 50; i++)); do
+	ss -Htln "sport = :$GARBAGE_PORT" | grep -q . &&
 	ss -Htln "sport = :$SILENT_PORT" | grep -q . && ss -Hunl "sport = :$TLS_PORT" | grep -q . && break
 	sleep 0.1
 done
@@ -210,6 +230,17 @@ check "silent: TIMEOUT at X.224" "$tmp/silent.json" \
 	'v["tcp"]["outcome"] == "OK" and v["x224"]["outcome"] == "TIMEOUT" and v["x224"]["layer"] == "x224-request" and v["tls"]["outcome"] == "TIMEOUT"'
 check "silent: verdict failure without a code, furthest layer named" "$tmp/silent.json" \
 	'd["verdict"]["code"] is None and d["verdict"]["severity"] == "failure" and "x224-request" in d["verdict"]["summary"]'
+
+# ---- a listener that talks garbage: clear results within the budget, no crash
+all_tcp=x224,tls,ntlm-info,mtu
+"$rdprobe" probe --variants freerdp-tls --port "$CLOSED_PORT" --timeout 5 127.0.0.1 >/dev/null 2>&1
+[[ $? != 2 ]] && all_tcp+=,freerdp-tls,freerdp-nla
+probe garbage --port "$GARBAGE_PORT" --variants "$all_tcp" --timeout 4 127.0.0.1
+python3 -c "import sys; sys.exit(0 if $secs < 4.8 else 1)" && ok "garbage: within --timeout 4 ($secs s)" ||
+	bad "garbage: within --timeout 4" "took $secs s"
+check "garbage: every variant FAILED or TIMEOUT, none OK; x224 rejects the TPKT" "$tmp/garbage.json" \
+	'[r["outcome"] in ("FAILED", "TIMEOUT", "SKIPPED") for r in d["results"]] == [True] * len(d["results"]) and v["x224"]["layer"] == "x224-request" and v["x224"]["error"]["name"] != "" and d["verdict"]["severity"] == "failure"'
+[[ $rc == 1 ]] && ok "garbage: exit 1" || bad "garbage: exit 1" "rc=$rc $(cat "$tmp/garbage.err")"
 
 # ---- freerdp-* variants (libfreerdp2), when built in: real FreeRDP connections
 deny=${RDP_DENY_SERVER:-$(dirname "$rdprobe")/rdp_deny_server}
