@@ -8,7 +8,8 @@
 #   1. the committed capture fixtures/lab/NAME.pcap yields every fact;
 #   2. with --live (root, lab packages installed): the scenario is run again
 #      in the lab (fixtures/lab/lab.sh run NAME), and the re-recorded
-#      capture yields the same facts.
+#      capture yields the same facts (frame numbers within FRAME_SLACK:
+#      an ACK more or less moves with the machine's load).
 # Prints one line per check and "N passed, M failed" last.
 set -u
 rdprobe=${1:?usage: lab_test.sh RDPROBE [--live] [NAME...]}
@@ -38,6 +39,8 @@ if [ $# -eq 0 ]; then
 	done
 fi
 
+FRAME_SLACK=3
+
 # check_facts NAME PCAP LABEL: every fact of NAME.facts holds in PCAP.
 check_facts() {
 	local name=$1 pcap=$2 label=$3
@@ -50,8 +53,14 @@ check_facts() {
 		return
 	fi
 	local out
-	out=$(python3 - "$tmp/$name.json" "$lab/expected/$name.facts" <<'EOF'
+	# A re-recorded capture may have an ACK more or less before a key
+	# packet (delayed ACKs move with the machine's load): its frame numbers
+	# may differ by FRAME_SLACK; the committed captures' never do.
+	local slack=0
+	[ "$label" = re-recorded ] && slack=$FRAME_SLACK
+	out=$(python3 - "$tmp/$name.json" "$lab/expected/$name.facts" "$slack" <<'EOF'
 import json, sys
+slack = int(sys.argv[3])
 doc = json.load(open(sys.argv[1]))
 root = doc["captures"][0]
 bad = 0
@@ -71,7 +80,12 @@ for line in open(sys.argv[2]):
             cur = None
             break
     n += 1
-    if cur != json.loads(want):
+    want_v = json.loads(want)
+    key = path.split("/")[-1]
+    if (slack and key.endswith("frame") and isinstance(want_v, int) and isinstance(cur, int)
+            and want_v > 0 and cur > 0 and abs(cur - want_v) <= slack):
+        continue
+    if cur != want_v:
         bad += 1
         print("  %s: expected %s, found %s" % (path, want, json.dumps(cur)))
 print("%d facts" % n)
