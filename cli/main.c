@@ -17,18 +17,13 @@
 #include <unistd.h>
 
 #include "analyze.h"
+#include "cli.h"
 #include "probe.h"
 #include "report.h"
 #include "x509.h"
 
-enum exit_code {
-	EXIT_HEALTHY = 0,   /* or: the expectation was met */
-	EXIT_DIAGNOSED = 1, /* a failure was diagnosed (or the expectation not met) */
-	EXIT_USAGE = 2,     /* usage error or unreadable input */
-	EXIT_INTERNAL = 3,
-};
 
-static const char usage_text[] =
+const char usage_text[] =
 	"usage: rdprobe COMMAND [OPTIONS] ARGS\n"
 	"\n"
 	"commands:\n"
@@ -81,14 +76,14 @@ static const char usage_text[] =
 	"(or an --expect not met), 2 usage error or unreadable input (probe: or\n"
 	"HOST does not resolve), 3 internal error\n";
 
-static int usage_error(const char *what, const char *arg)
+int usage_error(const char *what, const char *arg)
 {
 	fprintf(stderr, "rdprobe: %s%s%s\nTry 'rdprobe --help'.\n", what, arg ? " " : "",
 		arg ? arg : "");
 	return EXIT_USAGE;
 }
 
-static int parse_port(const char *s, uint16_t *out)
+int parse_port(const char *s, uint16_t *out)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
@@ -356,7 +351,7 @@ static int parse_user(const char *arg, struct probe_opts *po)
 	return 0;
 }
 
-static int cmd_probe(int argc, char **argv)
+int probe_cli_parse(int argc, char **argv, int diagnose, struct probe_cli *pc)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -367,32 +362,36 @@ static int cmd_probe(int argc, char **argv)
 		{"keylog", required_argument, NULL, 'k'},
 		{"user", required_argument, NULL, 'u'},
 		{"password-file", required_argument, NULL, 'P'},
+		{"pcap", required_argument, NULL, 'w'},
+		{"iface", required_argument, NULL, 'i'},
+		{"junit", required_argument, NULL, 'J'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	static struct probe_opts po;
-	const char *password_file = NULL;
-	const struct probe_variant *v[PROBE_VARIANTS_MAX];
-	int nv = 0, json = 0, c;
+	struct probe_opts *po = &pc->po;
+	const char *cmd = diagnose ? "diagnose" : "probe";
+	int c;
 
-	memset(&po, 0, sizeof po);
-	po.port = PROBE_DEFAULT_PORT;
-	po.family = AF_UNSPEC;
-	po.budget_ms = PROBE_DEFAULT_BUDGET_MS;
+	memset(pc, 0, sizeof *pc);
+	po->port = PROBE_DEFAULT_PORT;
+	po->family = AF_UNSPEC;
+	po->budget_ms = PROBE_DEFAULT_BUDGET_MS;
 	for (int i = 0; i < probe_variant_count; i++)
-		v[nv++] = &probe_variants[i];
+		pc->v[pc->nv++] = &probe_variants[i];
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "jV:p:t:x:k:u:P:46h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jV:p:t:x:k:u:P:w:i:J:46h", opts, NULL)) != -1) {
+		if (!diagnose && (c == 'w' || c == 'i' || c == 'J'))
+			return usage_error("this option is diagnose's only:", argv[optind - 1]);
 		switch (c) {
 		case 'j':
-			json = 1;
+			pc->json = 1;
 			break;
 		case 'V':
-			if (parse_variants(optarg, v, &nv))
+			if (parse_variants(optarg, pc->v, &pc->nv))
 				return usage_error("bad --variants list:", optarg);
 			break;
 		case 'p':
-			if (parse_port(optarg, &po.port))
+			if (parse_port(optarg, &po->port))
 				return usage_error("bad port:", optarg);
 			break;
 		case 't': {
@@ -400,31 +399,40 @@ static int cmd_probe(int argc, char **argv)
 			double s = strtod(optarg, &end);
 			if (!*optarg || *end || !(s >= 0.5 && s <= PROBE_BUDGET_MAX_MS / 1000))
 				return usage_error("bad --timeout (seconds, 0.5 .. 600):", optarg);
-			po.budget_ms = (int)(s * 1000);
+			po->budget_ms = (int)(s * 1000);
 			break;
 		}
 		case 'x':
-			if (strlen(optarg) >= sizeof po.expect_ip)
+			if (strlen(optarg) >= sizeof po->expect_ip)
 				return usage_error("--expect-ip too long:", optarg);
-			snprintf(po.expect_ip, sizeof po.expect_ip, "%s", optarg);
+			snprintf(po->expect_ip, sizeof po->expect_ip, "%s", optarg);
 			break;
 		case 'k':
-			if (strlen(optarg) >= sizeof po.keylog)
+			if (strlen(optarg) >= sizeof po->keylog)
 				return usage_error("--keylog path too long:", optarg);
-			snprintf(po.keylog, sizeof po.keylog, "%s", optarg);
+			snprintf(po->keylog, sizeof po->keylog, "%s", optarg);
 			break;
 		case 'u':
-			if (parse_user(optarg, &po))
+			if (parse_user(optarg, po))
 				return usage_error("bad --user ([DOMAIN\\]USER or USER@DOMAIN):", optarg);
 			break;
 		case 'P':
-			password_file = optarg;
+			pc->password_file = optarg;
+			break;
+		case 'w':
+			pc->pcap = optarg;
+			break;
+		case 'i':
+			pc->iface = optarg;
+			break;
+		case 'J':
+			pc->junit = optarg;
 			break;
 		case '4':
-			po.family = AF_INET;
+			po->family = AF_INET;
 			break;
 		case '6':
-			po.family = AF_INET6;
+			po->family = AF_INET6;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -434,31 +442,52 @@ static int cmd_probe(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1)
-		return usage_error(optind == argc ? "probe: no host given" : "probe: one host only",
-				   NULL);
-	if (strlen(argv[optind]) >= sizeof po.host)
+	if (optind != argc - 1) {
+		char what[64];
+		snprintf(what, sizeof what, "%s: %s", cmd, optind == argc ? "no host given" : "one host only");
+		return usage_error(what, NULL);
+	}
+	if (strlen(argv[optind]) >= sizeof po->host)
 		return usage_error("host name too long:", argv[optind]);
-	snprintf(po.host, sizeof po.host, "%s", argv[optind]);
-	if (po.keylog[0]) {
+	snprintf(po->host, sizeof po->host, "%s", argv[optind]);
+	if (po->keylog[0]) {
 		/* Created here, 0600, so that a bad path is a usage error before any probing. */
-		int fd = open(po.keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		int fd = open(po->keylog, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (fd < 0)
-			return usage_error("cannot open --keylog file:", po.keylog);
+			return usage_error("cannot open --keylog file:", po->keylog);
 		close(fd);
 	}
-
-	if (password_file && !po.user[0])
+	if (pc->password_file && !po->user[0])
 		return usage_error("--password-file needs --user", NULL);
-	if (po.user[0]) {
-		char err[300], prompt[PROBE_USER_MAX + PROBE_HOST_MAX + 32];
-		snprintf(prompt, sizeof prompt, "Password for %s@%s: ", po.user, po.host);
-		po.password = probe_password_load(password_file, prompt, err, sizeof err);
-		if (!po.password) {
-			fprintf(stderr, "rdprobe: %s\n", err);
-			return EXIT_USAGE;
-		}
+	return -1;
+}
+
+int probe_cli_password(struct probe_cli *pc)
+{
+	struct probe_opts *po = &pc->po;
+	if (!po->user[0])
+		return -1;
+	char err[300], prompt[PROBE_USER_MAX + PROBE_HOST_MAX + 32];
+	snprintf(prompt, sizeof prompt, "Password for %s@%s: ", po->user, po->host);
+	po->password = probe_password_load(pc->password_file, prompt, err, sizeof err);
+	if (!po->password) {
+		fprintf(stderr, "rdprobe: %s\n", err);
+		return EXIT_USAGE;
 	}
+	return -1;
+}
+
+static int cmd_probe(int argc, char **argv)
+{
+	static struct probe_cli pc;
+	int e = probe_cli_parse(argc, argv, 0, &pc);
+	if (e >= 0)
+		return e;
+	if ((e = probe_cli_password(&pc)) >= 0)
+		return e;
+	struct probe_opts po = pc.po;
+	const struct probe_variant *const *v = pc.v;
+	int nv = pc.nv, json = pc.json;
 
 	struct probe_result *r = calloc((size_t)nv, sizeof *r);
 	if (!r) {
@@ -466,7 +495,7 @@ static int cmd_probe(int argc, char **argv)
 		fprintf(stderr, "rdprobe: out of memory\n");
 		return EXIT_INTERNAL;
 	}
-	int rc = probe_run(&po, v, nv, r) ? EXIT_INTERNAL : EXIT_HEALTHY;
+	int rc = probe_run(&po, v, nv, r, NULL) ? EXIT_INTERNAL : EXIT_HEALTHY;
 	probe_password_wipe();
 	po.password = NULL;
 	int internal = 0, unresolvable = 0;
@@ -513,5 +542,9 @@ int main(int argc, char **argv)
 		return cmd_analyze(argc - 1, argv + 1);
 	if (!strcmp(cmd, "probe"))
 		return cmd_probe(argc - 1, argv + 1);
+	if (!strcmp(cmd, "diagnose"))
+		return cmd_diagnose(argc - 1, argv + 1);
+	if (!strcmp(cmd, "diff"))
+		return cmd_diff(argc - 1, argv + 1);
 	return usage_error("unknown command:", cmd);
 }

@@ -133,6 +133,26 @@ static const char *layer_of(uint32_t err, int nla)
 }
 
 /*
+ * FreeRDP's own sockets: every TCP socket of this child connected to the
+ * target, by its local port (for diagnose).  Only async-signal-safe calls
+ * (getsockopt, getpeername, getsockname): on_deadline uses it too.
+ */
+#define FR_FD_SCAN_MAX 256
+static void note_sockets(void)
+{
+	for (int fd = 3; fd < FR_FD_SCAN_MAX; fd++) {
+		int type = 0;
+		socklen_t sl = sizeof type;
+		struct sockaddr_storage peer;
+		socklen_t pl = sizeof peer;
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &sl) < 0 || type != SOCK_STREAM ||
+		    getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+			continue;
+		probe_conn_note(fd, IPPROTO_TCP);
+	}
+}
+
+/*
  * FreeRDP has no timeout of its own once TCP is up (LAB-NOTES: the TLS
  * loop): at the child's deadline SIGALRM ends it with what is known, a
  * little before the runner's SIGKILL, so that the temporary ConfigPath
@@ -152,6 +172,7 @@ static void on_deadline(int sig)
 		 "libfreerdp did not return before the deadline (it has no timeout of its own)");
 	r->fr.used = 1;
 	r->fr.ms = (int32_t)(probe_now_ms() - fr.t0);
+	note_sockets();
 	if (!state_past_nego())
 		str_copy(fr.layer, sizeof fr.layer,
 			 !fr.tcp_up	     ? stage_name(STAGE_TCP_SYN)
@@ -255,6 +276,7 @@ static void fill_result(rdpContext *ctx, int connected, uint32_t err_being_set)
 
 	f->used = 1;
 	f->ms = (int32_t)(probe_now_ms() - fr.t0);
+	note_sockets();
 	f->last_error = err;
 	str_copy(f->last_error_name, sizeof f->last_error_name, name ? name : "?");
 	str_copy(f->last_error_string, sizeof f->last_error_string, text ? text : "");
@@ -327,8 +349,10 @@ static BOOL log_message(const wLogMessage *m)
 	if (!strncmp(fn, "nego_recv", 9))
 		fr.nego_answered = 1;
 	/* Logged (DEBUG) just before the X.224 request goes out: TCP is up. */
-	if (!strcmp(fn, "nego_send_negotiation_request"))
+	if (!strcmp(fn, "nego_send_negotiation_request")) {
 		fr.tcp_up = 1;
+		note_sockets(); /* before a failure closes it */
+	}
 	if (m->Level >= WLOG_ERROR && !fr.r->fr.cause[0] && strcmp(fn, "freerdp_set_last_error_ex"))
 		snprintf(fr.r->fr.cause, sizeof fr.r->fr.cause, "%.60s: %.150s", fn, text);
 	if (m->Level >= WLOG_ERROR && !strcmp(fn, "freerdp_set_last_error_ex") &&

@@ -166,8 +166,12 @@ int probe_tcp_connect(const struct probe_target *t, int64_t deadline, int *err)
 		*err = errno;
 		goto fail;
 	}
-	if (connect(fd, (const struct sockaddr *)&t->sa, t->salen) == 0)
+	int k = connect(fd, (const struct sockaddr *)&t->sa, t->salen);
+	int e = errno;
+	probe_conn_note(fd, IPPROTO_TCP); /* the port is bound once connect() ran */
+	if (k == 0)
 		return fd;
+	errno = e;
 	if (errno != EINPROGRESS) {
 		*err = errno;
 		goto fail;
@@ -339,6 +343,7 @@ static int connect_race(const struct probe_target *t, int n, int64_t deadline)
 			close(fd[i]);
 			fd[i] = -1;
 		}
+		probe_conn_note(fd[i], IPPROTO_TCP);
 		if (fd[i] >= 0)
 			live++;
 	}
@@ -399,4 +404,45 @@ int probe_pick_target(const struct probe_opts *o, struct probe_target *t, struct
 	*t = all[pick];
 	str_copy(r->target, sizeof r->target, t->text);
 	return 0;
+}
+
+/* ---- the connections a variant makes ---------------------------------- */
+
+static struct probe_conn_ref conn_log[PROBE_CONNS_MAX];
+static int nconn_log;
+static char conn_label[PROBE_CONN_LABEL_MAX];
+
+void probe_conn_label(const char *label)
+{
+	str_copy(conn_label, sizeof conn_label, label);
+}
+
+void probe_conn_note(int fd, int proto)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	uint16_t port = 0;
+	if (fd < 0 || nconn_log >= PROBE_CONNS_MAX ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return;
+	if (ss.ss_family == AF_INET)
+		port = ntohs(((const struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		port = ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port);
+	if (!port)
+		return;
+	for (int i = 0; i < nconn_log; i++)
+		if (conn_log[i].lport == port && conn_log[i].proto == proto)
+			return;
+	conn_log[nconn_log].proto = (uint8_t)proto;
+	conn_log[nconn_log].lport = port;
+	str_copy(conn_log[nconn_log].label, sizeof conn_log[nconn_log].label, conn_label);
+	nconn_log++;
+}
+
+void probe_conns_copy(struct probe_result *r)
+{
+	for (int i = 0; i < nconn_log && r->nconns < PROBE_CONNS_MAX; i++)
+		r->conns[r->nconns++] = conn_log[i];
+	nconn_log = 0;
 }

@@ -134,16 +134,17 @@ void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_re
 {
 	char b1[16], b2[16], b3[16], b4[16];
 
-	fprintf(f, "%s: %s\n", diag_severity_name(v->severity), v->summary);
-	if (v->code < DIAG_CODE_COUNT && v->code != DIAG_HEALTHY) {
+	if (v)
+		fprintf(f, "%s: %s\n", diag_severity_name(v->severity), v->summary);
+	if (v && v->code < DIAG_CODE_COUNT && v->code != DIAG_HEALTHY) {
 		const struct diag_info *di = diag_info(v->code);
 		fprintf(f, "client sees: %s\n", di->symptom);
 		fprintf(f, "fix: %s\n", di->fix);
 		if (di->caution)
 			fprintf(f, "caution: %s\n", di->caution);
 	}
-	fprintf(f, "\nrdprobe probe %s port %u (budget %d ms)%s%s%s%s\n\n", o->host,
-		(unsigned)o->port, o->budget_ms, o->user[0] ? ", NLA as " : "", o->user,
+	fprintf(f, "%srdprobe probe %s port %u (budget %d ms)%s%s%s%s\n\n", v ? "\n" : "",
+		o->host, (unsigned)o->port, o->budget_ms, o->user[0] ? ", NLA as " : "", o->user,
 		o->pinned[0] ? ", variants on " : "", o->pinned);
 	fprintf(f, "%-11s %-8s %-26s %6s %7s %6s %6s  %-39s %-28s %s\n", "VARIANT", "OUTCOME",
 		"LAYER", "DNS", "CONNECT", "X224", "TLS", "ERROR", "FINDING", "INFO");
@@ -356,6 +357,13 @@ static json_t *result_json(const struct probe_result *x)
 							 : json_null());
 	if (x->target[0])
 		json_object_set_new(o, "target", json_string(x->target));
+	json_t *cs = json_array();
+	for (int k = 0; k < x->nconns; k++)
+		json_array_append_new(cs, json_pack("{s:s, s:i, s:s}", "proto",
+						    x->conns[k].proto == 17 ? "udp" : "tcp",
+						    "local_port", (int)x->conns[k].lport, "label",
+						    x->conns[k].label));
+	json_object_set_new(o, "connections", cs);
 	if (x->naddr) {
 		json_t *a = json_array();
 		for (int k = 0; k < x->naddr; k++) {
@@ -482,7 +490,7 @@ static json_t *result_json(const struct probe_result *x)
 	return o;
 }
 
-static json_t *verdict_json(const struct probe_verdict *v)
+json_t *probe_verdict_json(const struct probe_verdict *v)
 {
 	int coded = v->code < DIAG_CODE_COUNT;
 	const struct diag_info *di = coded ? diag_info(v->code) : NULL;
@@ -504,26 +512,35 @@ static json_t *verdict_json(const struct probe_verdict *v)
 int probe_print_json(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n,
 		     const struct probe_verdict *v)
 {
+	json_t *doc = probe_json(o, r, n, v);
+	if (!doc)
+		return -1;
+	int rc = json_dumpf(doc, f, JSON_INDENT(2) | JSON_SORT_KEYS);
+	fputc('\n', f);
+	json_decref(doc);
+	return rc;
+}
+
+json_t *probe_json(const struct probe_opts *o, const struct probe_result *r, int n,
+		   const struct probe_verdict *v)
+{
 	json_t *results = json_array();
 	for (int i = 0; i < n; i++) {
 		json_t *e = result_json(&r[i]);
 		if (!e || json_array_append_new(results, e)) {
 			json_decref(results);
-			return -1;
+			return NULL;
 		}
 	}
 	json_t *doc = json_pack("{s:i, s:s, s:i, s:i, s:o}", "probe_schema_version",
 				PROBE_SCHEMA_VERSION, "host", o->host, "port", (int)o->port,
 				"timeout_ms", o->budget_ms, "results", results);
 	if (!doc)
-		return -1;
+		return NULL;
 	if (o->expect_ip[0])
 		json_object_set_new(doc, "expect_ip", json_string(o->expect_ip));
 	json_object_set_new(doc, "user", o->user[0] ? json_string(o->user) : json_null());
 	json_object_set_new(doc, "target", o->pinned[0] ? json_string(o->pinned) : json_null());
-	json_object_set_new(doc, "verdict", verdict_json(v));
-	int rc = json_dumpf(doc, f, JSON_INDENT(2) | JSON_SORT_KEYS);
-	fputc('\n', f);
-	json_decref(doc);
-	return rc;
+	json_object_set_new(doc, "verdict", probe_verdict_json(v));
+	return doc;
 }

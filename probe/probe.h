@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "diagnosis.h"
 #include "facts.h"
 #include "ntlm.h"
@@ -60,6 +62,12 @@ struct probe_opts {
 	char domain[PROBE_USER_MAX];
 	const char *password;      /* NULL without --user; never printed (secret.c) */
 	int budget_ms;             /* --timeout */
+	/*
+	 * When set, called by the runner in the parent about every 250 ms:
+	 * variants done of n, one still running, elapsed ms.
+	 */
+	void (*progress)(void *ctx, int done, int n, const char *running, int64_t elapsed_ms);
+	void *progress_ctx;
 	int64_t deadline_ms;       /* set by the runner per child: monotonic ms */
 };
 
@@ -170,6 +178,18 @@ struct probe_mtu {
 };
 
 /*
+ * A connection (TCP) or socket (UDP) a variant opened, by its local port:
+ * diagnose finds it in its capture by that and the target address.
+ */
+#define PROBE_CONNS_MAX 16
+#define PROBE_CONN_LABEL_MAX 24
+struct probe_conn_ref {
+	uint8_t proto;             /* 6 TCP, 17 UDP */
+	uint16_t lport;
+	char label[PROBE_CONN_LABEL_MAX]; /* what it was for: "0x3", "tls1.2", "mss 1160" */
+};
+
+/*
  * The one record a child writes to its pipe.  Plain bytes only: no
  * pointers (cert_info and rdpeudp_syn_facts hold none).
  */
@@ -200,6 +220,8 @@ struct probe_result {
 	struct probe_udp_attempt udp[PROBE_UDP_ATTEMPTS];
 	struct probe_freerdp fr;   /* freerdp-* */
 	struct probe_mtu mtu;      /* mtu */
+	int nconns;                /* every variant: the connections it made */
+	struct probe_conn_ref conns[PROBE_CONNS_MAX];
 	struct probe_ntlm ntlm;    /* ntlm-info */
 };
 
@@ -229,7 +251,7 @@ const struct probe_variant *probe_variant_find(const char *name);
  * the child; the variant releases what outlives the process first
  * (temporary files), nothing else.
  */
-void probe_finish_early(const struct probe_result *r);
+void probe_finish_early(struct probe_result *r);
 
 /*
  * First picks the address every variant will use (o->pinned: the one a
@@ -238,10 +260,11 @@ void probe_finish_early(const struct probe_result *r);
  * out[0..n).  Never returns later than o->budget_ms after it was called
  * (plus the time to reap killed children).  Returns 0, or -1 on an
  * internal error (pipe, fork) with the affected results set to
- * PROBE_ERROR.
+ * PROBE_ERROR.  *pick (when not NULL) receives the pick's own result (its
+ * connections, the address in target).
  */
 int probe_run(struct probe_opts *o, const struct probe_variant *const *v, int n,
-	      struct probe_result *out);
+	      struct probe_result *out, struct probe_result *pick);
 
 /* The host's verdict from all results (judge.c). */
 struct probe_verdict {
@@ -264,8 +287,13 @@ enum diag_code probe_cert_finding(const struct probe_opts *o, const struct cert_
 				  char *why, size_t cap);
 
 /* Output (output.c). */
+/* v NULL: the table without the verdict lines (diagnose prints its own). */
 void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n,
 		      const struct probe_verdict *v);
+/* The JSON document of probe --json (a new reference), and its verdict object. */
+json_t *probe_json(const struct probe_opts *o, const struct probe_result *r, int n,
+		   const struct probe_verdict *v);
+json_t *probe_verdict_json(const struct probe_verdict *v);
 int probe_print_json(FILE *f, const struct probe_opts *o, const struct probe_result *r, int n,
 		     const struct probe_verdict *v);
 
@@ -278,6 +306,16 @@ int probe_print_json(FILE *f, const struct probe_opts *o, const struct probe_res
  */
 const char *probe_password_load(const char *file, const char *prompt, char *err, size_t errcap);
 void probe_password_wipe(void);
+
+/*
+ * The connections of the running variant (net.c, child-local): the label
+ * for those opened from now on, the note of one socket just connected
+ * (its local port), and the copy into the result (runner.c does it).
+ * Async-signal-safe: probe_conn_note, probe_conns_copy.
+ */
+void probe_conn_label(const char *label);
+void probe_conn_note(int fd, int proto);
+void probe_conns_copy(struct probe_result *r);
 
 /* Helpers shared by the variants (net.c). */
 int64_t probe_now_ms(void);

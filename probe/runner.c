@@ -25,6 +25,8 @@
 #ifndef CHILD_MARGIN_MS
 #define CHILD_MARGIN_MS 300
 #endif
+/* How often the progress callback runs, at most. */
+#define PROGRESS_MS 250
 /* Bounds the poll loop independently of the clock. */
 #define RUNNER_POLL_ROUNDS_MAX 100000
 
@@ -88,10 +90,11 @@ static void child_write_exit(const struct probe_result *r)
 	_exit(off == sizeof *r ? 0 : 3);
 }
 
-void probe_finish_early(const struct probe_result *r)
+void probe_finish_early(struct probe_result *r)
 {
 	if (child_wfd < 0)
 		abort(); /* not in a variant's child: a programming error */
+	probe_conns_copy(r);
 	child_write_exit(r);
 }
 
@@ -108,7 +111,9 @@ static void child_main(const struct probe_opts *o, const struct probe_variant *v
 	co.deadline_ms = deadline - CHILD_MARGIN_MS;
 	result_init(r, v->name);
 	r->outcome = PROBE_ERROR;
+	probe_conn_label(v->name);
 	v->run(&co, r);
+	probe_conns_copy(r);
 	child_write_exit(r);
 }
 
@@ -218,7 +223,16 @@ static int run_children(const struct probe_opts *o, const struct probe_variant *
 		}
 		if (np == 0)
 			break;
-		int k = poll(pf, (nfds_t)np, (int)(next - now));
+		int64_t wait = next - now;
+		if (o->progress) {
+			int done = 0;
+			for (int i = 0; i < n; i++)
+				done += ch[i].done;
+			o->progress(o->progress_ctx, done, n, v[idx[0]]->name, now - start);
+			if (wait > PROGRESS_MS)
+				wait = PROGRESS_MS;
+		}
+		int k = poll(pf, (nfds_t)np, (int)wait);
 		if (k < 0 && errno != EINTR) {
 			rc = -1;
 			break;
@@ -262,7 +276,7 @@ static void run_pick(const struct probe_opts *o, struct probe_result *r)
 #define PICK_DEADLINE_MS (PROBE_PICK_MS + 1500)
 
 int probe_run(struct probe_opts *o, const struct probe_variant *const *v, int n,
-	      struct probe_result *out)
+	      struct probe_result *out, struct probe_result *pick_out)
 {
 	int64_t t0 = probe_now_ms();
 	struct probe_variant pick = {.name = "target", .help = "", .run = run_pick};
@@ -273,6 +287,8 @@ int probe_run(struct probe_opts *o, const struct probe_variant *const *v, int n,
 	pick.deadline_ms = o->budget_ms / 3 < PICK_DEADLINE_MS ? o->budget_ms / 3 : PICK_DEADLINE_MS;
 	if (run_children(o, &pv, 1, &pr) == 0 && pr.outcome == PROBE_OK && pr.target[0])
 		str_copy(o->pinned, sizeof o->pinned, pr.target);
+	if (pick_out)
+		*pick_out = pr;
 	/* The variants get what is left of the budget. */
 	struct probe_opts rest = *o;
 	rest.budget_ms -= (int)(probe_now_ms() - t0);

@@ -136,6 +136,12 @@ void probe_tls_attempt(const struct probe_opts *o, const struct probe_target *t,
 	attempt_layer(a, STAGE_TCP_SYN);
 
 	int64_t t0 = probe_now_ms();
+	char label[PROBE_CONN_LABEL_MAX];
+	if (t->mss)
+		snprintf(label, sizeof label, "mss %d", t->mss);
+	else
+		snprintf(label, sizeof label, "%s", a->label);
+	probe_conn_label(label);
 	fd = probe_tcp_connect(t, deadline, &err);
 	if (fd < 0) {
 		if (err == ECONNREFUSED)

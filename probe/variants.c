@@ -215,6 +215,10 @@ static void run_x224(const struct probe_opts *o, struct probe_result *r)
 		int64_t dl = now + (o->deadline_ms - now) / (nreq - i);
 		int err = 0;
 		row->requested = x224_requests[i];
+		char label[PROBE_CONN_LABEL_MAX], pn[40];
+		snprintf(label, sizeof label, "0x%x %s", row->requested,
+			 x224_protocols_str(row->requested, pn, sizeof pn));
+		probe_conn_label(label);
 		int fd = probe_tcp_connect(&t[0], dl, &err);
 		if (fd < 0) {
 			row->error_code = err;
@@ -347,6 +351,10 @@ static void udp_attempt(const struct probe_target *t, int64_t deadline, struct p
 		a->error_code = errno;
 		goto out;
 	}
+	char label[PROBE_CONN_LABEL_MAX];
+	snprintf(label, sizeof label, "syn %u bytes", a->size);
+	probe_conn_label(label);
+	probe_conn_note(fd, IPPROTO_UDP);
 	size_t n = build_syn(out, a->size, isn);
 	int64_t t0 = probe_now_ms();
 	for (int i = 0; i < UDP_TRIES && probe_now_ms() < deadline; i++) {
