@@ -148,13 +148,45 @@ static void progress_end(struct progress *p)
 
 struct evidence {
 	const struct dconn *c;
-	const struct finding *f;  /* the analyzer's finding on it, or NULL */
+	struct finding f;         /* the analyzer's finding on it, completed by the probe */
 };
 
 /*
- * The connections of the variant that found the cause: first those where
- * the packets show the same code, else that variant's connections with a
- * failure, else (HEALTHY) its connection that completed.
+ * What the client library saw completes what the packets show: the
+ * server's error info is encrypted on the wire, FreeRDP decrypted it on
+ * this very connection.
+ */
+static void complete_with_probe(const struct dctx *x, struct evidence *e)
+{
+	const struct probe_result *r = NULL;
+	for (int i = 0; i < x->n; i++)
+		if (!strcmp(x->r[i].variant, e->c->variant))
+			r = &x->r[i];
+	if (!r || !r->fr.used || !r->fr.have_error_info || e->f.code != DIAG_SERVER_DENIED)
+		return;
+	e->f.confidence = 95;
+	/* The packet-only hint ("the probe reads the error info") is now the reading. */
+	int k = e->f.nfacts < FINDING_FACTS ? e->f.nfacts : FINDING_FACTS - 1;
+	for (int i = 0; i < e->f.nfacts; i++)
+		if (strstr(e->f.facts[i], "error info")) {
+			k = i;
+			break;
+		}
+	snprintf(e->f.facts[k], sizeof e->f.facts[k],
+		 "%s read the server's Set Error Info PDU on this connection (inside TLS): 0x%X %s "
+		 "(FreeRDP 0x%08X)",
+		 r->variant, r->fr.error_info, r->fr.error_info_name, r->fr.last_error);
+	if (k == e->f.nfacts)
+		e->f.nfacts++;
+}
+
+/*
+ * The packets behind the verdict: the connections of the variant that
+ * found it where the packets show the same diagnosis; else any of the
+ * probe's connections showing it (RDP_SECURITY_DOWNGRADE from the
+ * freerdp-rdp connection when x224 named it); else, for a failure, that
+ * variant's connections that failed otherwise; for HEALTHY, the
+ * connection that completed.
  */
 static int find_evidence(const struct dctx *x, const struct probe_verdict *v, struct evidence *e)
 {
@@ -162,21 +194,25 @@ static int find_evidence(const struct dctx *x, const struct probe_verdict *v, st
 	const char *who = v->variant[0] ? v->variant : v->reached_by;
 	if (!who[0] || v->code >= DIAG_CODE_COUNT)
 		return 0;
-	for (int pass = 0; pass < 2 && ne == 0; pass++)
+	for (int pass = 0; pass < 3 && ne == 0; pass++) {
+		if (pass == 2 && v->severity != SEV_FAILURE)
+			break;
 		for (int i = 0; i < x->nc && ne < EVIDENCE_MAX; i++) {
 			const struct dconn *c = &x->c[i];
-			if (!c->variant || strcmp(c->variant, who))
+			if (!c->variant || (pass != 1 && strcmp(c->variant, who)))
 				continue;
 			for (int k = 0; k < c->nf; k++) {
 				int same = c->f[k].code == v->code;
 				int failing = c->f[k].severity == SEV_FAILURE;
-				if (pass == 0 ? same : failing) {
+				if (pass == 2 ? failing : same) {
 					e[ne].c = c;
-					e[ne++].f = &c->f[k];
+					e[ne].f = c->f[k];
+					complete_with_probe(x, &e[ne++]);
 					break;
 				}
 			}
 		}
+	}
 	return ne;
 }
 
@@ -200,7 +236,7 @@ static json_t *evidence_json(const struct evidence *e, int ne)
 {
 	json_t *a = json_array();
 	for (int i = 0; i < ne; i++) {
-		json_t *fj = report_findings_json(e[i].f, 1);
+		json_t *fj = report_findings_json(&e[i].f, 1);
 		json_t *one = json_array_size(fj) ? json_incref(json_array_get(fj, 0)) : json_null();
 		json_decref(fj);
 		json_array_append_new(a, json_pack("{s:i, s:s, s:o, s:i, s:o}", "connection",
@@ -352,7 +388,7 @@ static void print_text(struct run *u, const struct evidence *e, int ne)
 	if (ne) {
 		fprintf(o, "evidence in the capture (%s):\n", u->path);
 		for (int i = 0; i < ne; i++)
-			print_finding_line(o, e[i].c, e[i].f);
+			print_finding_line(o, e[i].c, &e[i].f);
 	} else if (u->analyzed && v->code < DIAG_CODE_COUNT && v->code != DIAG_HEALTHY) {
 		fprintf(o, "evidence in the capture: none for %s (the variant's own result above "
 			   "is the evidence)\n", diag_code_name(v->code));

@@ -6,6 +6,8 @@
  *   rdprobe probe [--json] [--variants LIST] [--port N] [--timeout S] [-4|-6]
  *                 [--user [DOMAIN\\]USER [--password-file FILE]] [--expect-ip ADDR]
  *                 [--keylog FILE] HOST
+ *   rdprobe diagnose [probe's options] [--pcap OUT] [--iface IF] [--junit FILE] HOST
+ *   rdprobe diff A.json B.json
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -70,6 +72,24 @@ const char usage_text[] =
 	"  -P, --password-file FILE  the password is the first line of FILE\n"
 	"  -x, --expect-ip ADDR  the address HOST should resolve to (dns variant)\n"
 	"  -k, --keylog FILE   append TLS secrets (SSLKEYLOGFILE format, mode 0600)\n"
+	"\n"
+	"  diagnose [probe's options] [--pcap OUT] [--iface IF] [--junit FILE] HOST\n"
+	"      What to run on a client box: a capture (libpcap, the interface that\n"
+	"      routes to HOST, or IF) alongside the probe, the capture analyzed,\n"
+	"      each connection joined to the variant that made it, one report:\n"
+	"      the verdict with the packets as evidence, the fix, the variant\n"
+	"      table, the ladders.  Needs root or CAP_NET_RAW for the capture;\n"
+	"      without, the probe runs alone and the report says so.\n"
+	"  -w, --pcap OUT      write the capture to OUT (mode 0600; must not exist);\n"
+	"                      otherwise a temporary file, kept (its path printed)\n"
+	"                      when a failure was diagnosed\n"
+	"  -i, --iface IF      capture on IF (\"any\" for all)\n"
+	"  -J, --junit FILE    the verdict and each variant as JUnit XML test cases\n"
+	"\n"
+	"  diff A.json B.json\n"
+	"      What changed between two reports of diagnose --json or probe --json\n"
+	"      (on the VPN and off it, before and after a change), layer by layer;\n"
+	"      exit 0 when nothing changed, 1 when something did.\n"
 	"\n"
 	"exit status: 0 healthy (or every --expect met; probe: no failure, warnings\n"
 	"allowed), 1 a failure was diagnosed\n"

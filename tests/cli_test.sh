@@ -185,8 +185,27 @@ expect "stdout not empty" empty "$tmp/out"
 expect "no getopt message" has "$tmp/err" "unrecognized option '--frobnicate'"
 expect "no hint" has_line "$tmp/err" "Try 'rdprobe --help'."
 check "unknown option"
+usage_error "diagnose without a host" diagnose
+usage_error "diagnose with two hosts" diagnose a.test b.test
+usage_error "probe --pcap (diagnose's option)" probe --pcap "$tmp/x.pcap" 127.0.0.1
+usage_error "diagnose --password-file without --user" diagnose --password-file /dev/null 127.0.0.1
+usage_error "diff with one report" diff "$TLS"
+echo '{"schema_version": 1}' >"$tmp/other.json"
+usage_error "diff: not a report of diagnose or probe" diff "$tmp/other.json" "$tmp/other.json"
+usage_error "diff: not JSON" diff "$TLS" "$TLS"
+if [ "$(id -u)" -eq 0 ]; then
+	: >"$tmp/exists.pcap"
+	run diagnose --pcap "$tmp/exists.pcap" --variants tcp --timeout 1 127.0.0.1
+	begin
+	expect "exit $rc, not 2" is_rc 2
+	expect "stdout not empty" empty "$tmp/out"
+	expect "no refusal" has "$tmp/err" "refusing to overwrite it"
+	expect "the file was touched" empty "$tmp/exists.pcap"
+	check "diagnose --pcap to an existing file: refused, left alone"
+fi
 help_ok "--help" --help
 help_ok "analyze --help" analyze --help
+help_ok "diff --help" diff --help
 run --version
 begin
 expect "exit $rc, not 0" is_rc 0
