@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Quick start on a fresh Debian 12 machine: install the dependencies
-# (root), build, and analyze a capture the project recorded itself (an RDP
-# handshake against xrdp over TLS on loopback, fixtures/record-loopback.sh).
+# Quick start on a fresh Debian 12 machine (root): install the
+# dependencies, build, and run `rdprobe diagnose` against the test lab's
+# server that denies the connection (the 0x904 / extended 0x7 case): real
+# servers in network namespaces, nothing leaves the machine.
+#   ./quickstart.sh                  diagnose the lab's server-denied scenario
+#   ./quickstart.sh --lab SCENARIO   another scenario (fixtures/lab/lab.sh list)
+#   ./quickstart.sh FILE.pcap...     analyze captures instead
 set -euo pipefail
 root=$(cd "$(dirname "$0")" && pwd)
 if [ "$(id -u)" -eq 0 ]; then
@@ -11,4 +15,15 @@ else
 fi
 cmake -S "$root" -B "$root/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$root/build" -j"$(nproc)" >/dev/null
-"$root/build/rdprobe" analyze "${@:-$root/fixtures/xrdp-tls-loopback.pcap}"
+scenario=server-denied
+if [ "${1:-}" = --lab ]; then
+	scenario=${2:?usage: quickstart.sh --lab SCENARIO}
+	shift 2
+fi
+if [ $# -gt 0 ]; then
+	exec "$root/build/rdprobe" analyze "$@"
+fi
+# The lab's log lines ([lab ...]) go to stderr, the report to stdout.
+# Exit 1 means a failure was diagnosed: the point of this scenario.
+RDPROBE_BUILD_DIR="$root/build" "$root/fixtures/lab/lab.sh" exec "$scenario" \
+	"$root/build/rdprobe" diagnose srv.lab.test

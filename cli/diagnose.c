@@ -80,11 +80,44 @@ static void owner_of(const struct dctx *x, uint8_t transport, uint16_t cport, co
 	}
 }
 
+/*
+ * What the client library saw completes what the packets show: the
+ * server's error info is encrypted on the wire, FreeRDP decrypted it on
+ * this very connection.
+ */
+static void complete_with_probe(const struct dctx *x, const char *variant, struct finding *f)
+{
+	const struct probe_result *r = NULL;
+	for (int i = 0; variant && i < x->n; i++)
+		if (!strcmp(x->r[i].variant, variant))
+			r = &x->r[i];
+	if (!r || !r->fr.used || !r->fr.have_error_info || f->code != DIAG_SERVER_DENIED)
+		return;
+	f->confidence = 95;
+	/* The packet-only hint ("the probe reads the error info") is now the reading. */
+	int k = f->nfacts < FINDING_FACTS ? f->nfacts : FINDING_FACTS - 1;
+	for (int i = 0; i < f->nfacts; i++)
+		if (strstr(f->facts[i], "error info")) {
+			k = i;
+			break;
+		}
+	snprintf(f->facts[k], sizeof f->facts[k],
+		 "%s read the server's Set Error Info PDU on this connection (inside TLS): 0x%X %s "
+		 "(FreeRDP 0x%08X)",
+		 r->variant, r->fr.error_info, r->fr.error_info_name, r->fr.last_error);
+	if (k == f->nfacts)
+		f->nfacts++;
+}
+
 static void on_conn(void *ctx, const struct rdp_conn *c)
 {
 	struct dctx *x = ctx;
 	struct finding f[FINDINGS_MAX];
+	const char *variant, *label;
 	int n = diag_conn(c, &x->d->opts, f, FINDINGS_MAX);
+	owner_of(x, c->transport, c->cport, &variant, &label);
+	for (int k = 0; k < n; k++)
+		complete_with_probe(x, variant, &f[k]);
 	diag_note(x->d, c, f, n);
 	if (x->nc >= DCONN_MAX) {
 		x->dropped++;
@@ -95,7 +128,8 @@ static void on_conn(void *ctx, const struct rdp_conn *c)
 	dc->index = c->index;
 	dc->transport = c->transport;
 	dc->cport = c->cport;
-	owner_of(x, c->transport, c->cport, &dc->variant, &dc->label);
+	dc->variant = variant;
+	dc->label = label;
 	dc->nf = n;
 	memcpy(dc->f, f, (size_t)n * sizeof f[0]);
 	dc->json = report_conn_json(c);
@@ -148,37 +182,8 @@ static void progress_end(struct progress *p)
 
 struct evidence {
 	const struct dconn *c;
-	struct finding f;         /* the analyzer's finding on it, completed by the probe */
+	struct finding f;         /* the analyzer's finding on it (completed by the probe) */
 };
-
-/*
- * What the client library saw completes what the packets show: the
- * server's error info is encrypted on the wire, FreeRDP decrypted it on
- * this very connection.
- */
-static void complete_with_probe(const struct dctx *x, struct evidence *e)
-{
-	const struct probe_result *r = NULL;
-	for (int i = 0; i < x->n; i++)
-		if (!strcmp(x->r[i].variant, e->c->variant))
-			r = &x->r[i];
-	if (!r || !r->fr.used || !r->fr.have_error_info || e->f.code != DIAG_SERVER_DENIED)
-		return;
-	e->f.confidence = 95;
-	/* The packet-only hint ("the probe reads the error info") is now the reading. */
-	int k = e->f.nfacts < FINDING_FACTS ? e->f.nfacts : FINDING_FACTS - 1;
-	for (int i = 0; i < e->f.nfacts; i++)
-		if (strstr(e->f.facts[i], "error info")) {
-			k = i;
-			break;
-		}
-	snprintf(e->f.facts[k], sizeof e->f.facts[k],
-		 "%s read the server's Set Error Info PDU on this connection (inside TLS): 0x%X %s "
-		 "(FreeRDP 0x%08X)",
-		 r->variant, r->fr.error_info, r->fr.error_info_name, r->fr.last_error);
-	if (k == e->f.nfacts)
-		e->f.nfacts++;
-}
 
 /*
  * The packets behind the verdict: the connections of the variant that
@@ -206,8 +211,7 @@ static int find_evidence(const struct dctx *x, const struct probe_verdict *v, st
 				int failing = c->f[k].severity == SEV_FAILURE;
 				if (pass == 2 ? failing : same) {
 					e[ne].c = c;
-					e[ne].f = c->f[k];
-					complete_with_probe(x, &e[ne++]);
+					e[ne++].f = c->f[k];
 					break;
 				}
 			}
@@ -426,7 +430,7 @@ static void print_text(struct run *u, const struct evidence *e, int ne)
 				worst = diag_code_name(c->f[k].code);
 				break;
 			}
-		fprintf(o, "  %4u %-4s local port %5u  %-12s %-24s %s\n", c->index,
+		fprintf(o, "  %4u %-4s local port %5u  %-12s %-26s %s\n", c->index,
 			c->transport == 17 ? "udp" : "tcp", (unsigned)c->cport,
 			c->variant ? c->variant : "(not ours)", c->label ? c->label : "", worst);
 	}

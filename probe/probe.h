@@ -182,7 +182,7 @@ struct probe_mtu {
  * diagnose finds it in its capture by that and the target address.
  */
 #define PROBE_CONNS_MAX 16
-#define PROBE_CONN_LABEL_MAX 24
+#define PROBE_CONN_LABEL_MAX 32
 struct probe_conn_ref {
 	uint8_t proto;             /* 6 TCP, 17 UDP */
 	uint16_t lport;
