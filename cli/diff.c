@@ -139,6 +139,7 @@ static int load(const char *path, json_t **out)
 		fprintf(stderr, "rdprobe: %s: not a report of rdprobe diagnose --json or probe --json\n",
 			path);
 		json_decref(*out);
+		*out = NULL;
 		return -1;
 	}
 	return 0;

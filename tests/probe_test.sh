@@ -166,7 +166,7 @@ check() {
 	out=$(python3 - "$file" "$expr" 2>&1 <<'EOF'
 import json, sys
 d = json.load(open(sys.argv[1]))
-v = {r["variant"]: r for r in d["results"]}
+v = {r["variant"]: r for r in d.get("results", d.get("probe", {}).get("results", []))}
 ok = eval(sys.argv[2])
 print("" if ok else "false: " + json.dumps(d)[:600])
 sys.exit(0 if ok else 1)
@@ -315,17 +315,25 @@ if command -v freerdp-shadow-cli >/dev/null 2>&1 && command -v Xvfb >/dev/null 2
 		timeout 120 Xvfb "$XDISP" -nolisten tcp -nolisten unix -nolock -screen 0 640x480x24 \
 			>"$tmp/shadow-xvfb.log" 2>&1 &
 		pids+=($!)
-		for ((i = 0; i < 50; i++)); do
+		# Up to 15 s: Xvfb starts slowly on a loaded machine.
+		for ((i = 0; i < 150; i++)); do
 			grep -q "@/tmp/.X11-unix/X${XDISP#:}\$" /proc/net/unix && break
 			sleep 0.1
 		done
-		env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$shome" XDG_CONFIG_HOME="$shome/.config" \
-			DISPLAY="$XDISP" WLOG_LEVEL=WARN timeout 120 freerdp-shadow-cli /bind-address:127.0.0.1 \
-			/port:"$SHADOW_PORT" /sec:nla /sam-file:"$tmp/shadow.sam" >"$tmp/shadow.log" 2>&1 &
-		pids+=($!)
-		for ((i = 0; i < 80; i++)); do
-			ss -Htln "sport = :$SHADOW_PORT" | grep -q . && { shadow_up=1; break; }
-			sleep 0.1
+		# Xvfb binds its socket before it serves clients: a shadow started too
+		# early fails to open the display and exits; start it again (3 tries).
+		for ((attempt = 0; attempt < 3 && !shadow_up; attempt++)); do
+			env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$shome" XDG_CONFIG_HOME="$shome/.config" \
+				DISPLAY="$XDISP" WLOG_LEVEL=WARN timeout 120 freerdp-shadow-cli /bind-address:127.0.0.1 \
+				/port:"$SHADOW_PORT" /sec:nla /sam-file:"$tmp/shadow.sam" >"$tmp/shadow.log" 2>&1 &
+			spid=$!
+			pids+=($spid)
+			for ((i = 0; i < 150; i++)); do
+				ss -Htln "sport = :$SHADOW_PORT" | grep -q . && { shadow_up=1; break; }
+				kill -0 "$spid" 2>/dev/null || break
+				sleep 0.1
+			done
+			((shadow_up)) || sleep 1
 		done
 	fi
 	if [[ $shadow_up == 1 ]]; then
@@ -377,6 +385,35 @@ check "ntlm-info vs nothing listening: ECONNREFUSED" "$tmp/ntlm_closed.json" \
 [[ $rc == 2 ]] && ok "usage: unknown variant -> 2" || bad "usage: unknown variant -> 2" "rc=$rc"
 "$rdprobe" probe --timeout 0 127.0.0.1 >/dev/null 2>&1; rc=$?
 [[ $rc == 2 ]] && ok "usage: bad timeout -> 2" || bad "usage: bad timeout -> 2" "rc=$rc"
+
+# ---- diagnose on loopback: capture + probe + analysis (both builds, so the
+# sanitizers see it too)
+"$rdprobe" diagnose --json --pcap "$tmp/diag.pcap" --junit "$tmp/diag.junit" --port "$TLS_PORT" \
+	--variants tcp,x224,tls,udp --timeout 6 127.0.0.1 >"$tmp/diag.json" 2>"$tmp/diag.err"
+rc=$?
+[[ $rc == 0 ]] && ok "diagnose: exit 0" || bad "diagnose: exit 0" "rc=$rc $(head -c 400 "$tmp/diag.err")"
+check "diagnose: verdict, capture on lo kept 0600, connections joined" "$tmp/diag.json" \
+	'd["diagnose_schema_version"] == 1 and d["verdict"]["code"] == "HEALTHY" and d["capture"]["taken"] and d["capture"]["interface"] == "lo" and d["capture"]["kept"] and oct(__import__("os").stat("'"$tmp/diag.pcap"'").st_mode & 0o777) == "0o600" and {c["probe_variant"] for c in d["analysis"]["connections"]} >= {"tcp", "x224", "tls", "udp"}'
+"$rdprobe" diagnose --port "$CLOSED_PORT" --variants tcp --timeout 3 127.0.0.1 >"$tmp/diag2.out" 2>&1
+rc=$?
+kept=$(sed -n 's/^capture: \([^,]*\), .*; kept$/\1/p' "$tmp/diag2.out")
+if [[ $rc == 1 && -n $kept && -s $kept ]] && grep -q '^failure: TCP_REFUSED' "$tmp/diag2.out" &&
+	grep -q '^evidence in the capture' "$tmp/diag2.out"; then
+	ok "diagnose: a failure keeps the temporary capture and prints its path"
+else
+	bad "diagnose: a failure keeps the temporary capture" "rc=$rc $(head -n 12 "$tmp/diag2.out")"
+fi
+[[ -n $kept ]] && rm -f "$kept"
+# On a terminal (script(1) gives it one), live progress goes to stderr.
+if command -v script >/dev/null 2>&1; then
+	script -qec "$rdprobe diagnose --port $TLS_PORT --variants tcp,udp --timeout 3 127.0.0.1 >/dev/null" \
+		/dev/null >"$tmp/prog.err" 2>&1 </dev/null
+	if grep -q 'variants done, running ' "$tmp/prog.err"; then
+		ok "diagnose: live progress on a terminal"
+	else
+		bad "diagnose: live progress on a terminal" "$(head -c 300 "$tmp/prog.err")"
+	fi
+fi
 
 # ---- passwords: never from argv, clear errors
 "$rdprobe" probe --password-file /dev/null 127.0.0.1 >/dev/null 2>"$tmp/pw1.err"; rc=$?
