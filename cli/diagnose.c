@@ -62,11 +62,19 @@ struct dctx {
 	uint32_t dropped;         /* connections beyond DCONN_MAX */
 };
 
-/* The variant (and its label) that opened this local port, if any. */
-static void owner_of(const struct dctx *x, uint8_t transport, uint16_t cport, const char **variant,
+/*
+ * The variant (and its label) that opened this local port toward the
+ * probed port, if any (the capture holds only the target's traffic, DNS
+ * and ICMP; a local port is not reused within one short run).
+ */
+static void owner_of(const struct dctx *x, const struct rdp_conn *c, const char **variant,
 		     const char **label)
 {
+	uint8_t transport = c->transport;
+	uint16_t cport = c->cport;
 	*variant = *label = NULL;
+	if (c->sport != x->po->port)
+		return;
 	for (int i = -1; i < x->n; i++) {
 		const struct probe_result *r = i < 0 ? x->pick : &x->r[i];
 		if (!r)
@@ -115,7 +123,7 @@ static void on_conn(void *ctx, const struct rdp_conn *c)
 	struct finding f[FINDINGS_MAX];
 	const char *variant, *label;
 	int n = diag_conn(c, &x->d->opts, f, FINDINGS_MAX);
-	owner_of(x, c->transport, c->cport, &variant, &label);
+	owner_of(x, c, &variant, &label);
 	for (int k = 0; k < n; k++)
 		complete_with_probe(x, variant, &f[k]);
 	diag_note(x->d, c, f, n);
