@@ -819,6 +819,8 @@ enum capture_rc capture_start(const struct capture_opts *o, struct capture **out
 		goto fail;
 	}
 	if (pid == 0) {
+		if (o->child_init)
+			o->child_init();
 		close(sv[0]);
 		child_main(o, sv[1]);
 		_exit(3); /* not reached */

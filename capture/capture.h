@@ -132,6 +132,12 @@ struct capture_opts {
 	int grace_ms;                      /* captured after capture_stop; 0..GRACE_MAX */
 	uint64_t max_bytes;                /* file size cap; 0 = default */
 	int max_ms;                        /* the child's own time limit; 0 = default */
+	/*
+	 * Called in the capture child first thing after the fork (NULL: none):
+	 * the caller wipes there what the child must not keep (the NLA
+	 * password: diagnose reads it before the capture starts).
+	 */
+	void (*child_init)(void);
 };
 
 /* Defaults: everything empty, grace CAPTURE_DEFAULT_GRACE_MS, the caps. */

@@ -518,6 +518,7 @@ static int start_capture(struct run *u)
 	struct capture_opts co;
 	char err[512];
 	capture_opts_init(&co);
+	co.child_init = probe_password_wipe;
 	co.port = u->pc.po.port;
 	co.grace_ms = CAPTURE_GRACE_MS;
 	if (u->pc.iface && strlen(u->pc.iface) >= sizeof co.iface)
@@ -589,16 +590,16 @@ int cmd_diagnose(int argc, char **argv)
 	memset(&u, 0, sizeof u);
 	if ((e = probe_cli_parse(argc, argv, 1, &u.pc)) >= 0)
 		return e;
-	if (start_capture(&u))
-		return EXIT_USAGE;
-	/* After the capture's fork: the capture child never holds the password. */
-	if ((e = probe_cli_password(&u.pc)) >= 0) {
-		if (u.cap) {
-			capture_stop(u.cap, &u.st, NULL, 0);
-			unlink(u.path);
-		}
-		run_free(&u);
+	/*
+	 * The password first (a prompt comes before any packet), out of the
+	 * environment block before the capture's fork; the capture child wipes
+	 * its copy of the buffer at once (child_init).
+	 */
+	if ((e = probe_cli_password(&u.pc)) >= 0)
 		return e;
+	if (start_capture(&u)) {
+		probe_password_wipe();
+		return EXIT_USAGE;
 	}
 	u.r = calloc((size_t)u.pc.nv, sizeof *u.r);
 	if (!u.r) {

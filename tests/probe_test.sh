@@ -438,5 +438,30 @@ else
 	bad "password: in no output (file and variable), user shown" "rc=$rc $(head -c 300 "$tmp/pw4.out")"
 fi
 
+# While diagnose runs (the parent, the capture child, the variants' children),
+# no process shows the password in its argv or its environment.
+secret2="rdprobe-test-NOT-A-REAL-PW-$RANDOM$RANDOM"
+RDPROBE_PASSWORD=$secret2 "$rdprobe" diagnose --user u --pcap "$tmp/secret.pcap" --port "$TLS_PORT" \
+	--variants udp,freerdp-nla,tcp --timeout 4 127.0.0.1 >"$tmp/secret.out" 2>&1 &
+dpid=$!
+seen=0 leaked=""
+for ((i = 0; i < 30; i++)); do
+	sleep 0.1
+	for p in $(pgrep -x rdprobe); do
+		seen=$((seen + 1))
+		if tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -- "$secret2" ||
+			tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qF -- "$secret2"; then
+			leaked+=" $p"
+		fi
+	done
+done
+wait "$dpid"
+if ((seen > 2)) && [[ -z $leaked ]] && ! grep -qaF -- "$secret2" "$tmp/secret.out" "$tmp/secret.pcap"; then
+	ok "password: in no argv, environment (/proc of every rdprobe process, $seen looks), output or capture"
+else
+	bad "password: in no argv or environment" "looked at $seen, leaked in:$leaked"
+fi
+rm -f "$tmp/secret.pcap"
+
 echo "$pass passed, $fail failed"
 [[ $fail == 0 ]]
