@@ -51,14 +51,24 @@ static int is_freerdp(const struct probe_result *x)
 	return !strncmp(x->variant, "freerdp-", 8);
 }
 
-/* An RDP path completed: a FreeRDP connection, else TLS, else an X.224 answer. */
+/*
+ * An RDP path completed: a FreeRDP connection, else TLS (or CredSSP)
+ * established.  An X.224 answer alone counts only when no variant that
+ * goes further was run: a server that confirms X.224 and never finishes
+ * TLS is not healthy.
+ */
 static int reached(const struct probe_result *r, int n, const char **how)
 {
 	static const char *const order[] = {"freerdp-nla", "freerdp-tls", "freerdp-rdp", "tls",
 					    "ntlm-info", "x224"};
+	int further = 0;
+	for (int i = 0; i < n; i++)
+		further |= !strcmp(r[i].variant, "tls") || !strcmp(r[i].variant, "ntlm-info") ||
+			   !strcmp(r[i].variant, "mtu") || is_freerdp(&r[i]);
 	for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
 		for (int i = 0; i < n; i++)
-			if (!strcmp(r[i].variant, order[k]) && r[i].outcome == PROBE_OK) {
+			if (!strcmp(r[i].variant, order[k]) && r[i].outcome == PROBE_OK &&
+			    (strcmp(order[k], "x224") || !further)) {
 				*how = order[k];
 				return 1;
 			}

@@ -106,10 +106,11 @@ void probe_run_mtu(const struct probe_opts *o, struct probe_result *r)
 	a = try_mss(o, &t[0], lo, MTU_STALL_MAX_MS, r);
 	if (a->outcome != PROBE_OK) {
 		r->outcome = PROBE_TIMEOUT;
+		r->finding = DIAG_TLS_HANDSHAKE_FAILED;
 		probe_set_error(r, a->error_code, a->error_name);
 		snprintf(r->detail, sizeof r->detail,
 			 "the TLS handshake stalls at MSS %d and at MSS %d too: not a path MTU "
-			 "problem (the server does not finish TLS)",
+			 "problem, the server does not finish TLS",
 			 m->full_mss, lo);
 		return;
 	}
