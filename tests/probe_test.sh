@@ -321,8 +321,9 @@ if command -v freerdp-shadow-cli >/dev/null 2>&1 && command -v Xvfb >/dev/null 2
 			sleep 0.1
 		done
 		# Xvfb binds its socket before it serves clients: a shadow started too
-		# early fails to open the display and exits; start it again (3 tries).
-		for ((attempt = 0; attempt < 3 && !shadow_up; attempt++)); do
+		# early, or on a loaded machine, fails to open the display and exits:
+		# start it again (6 tries).
+		for ((attempt = 0; attempt < 6 && !shadow_up; attempt++)); do
 			env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$shome" XDG_CONFIG_HOME="$shome/.config" \
 				DISPLAY="$XDISP" WLOG_LEVEL=WARN timeout 120 freerdp-shadow-cli /bind-address:127.0.0.1 \
 				/port:"$SHADOW_PORT" /sec:nla /sam-file:"$tmp/shadow.sam" >"$tmp/shadow.log" 2>&1 &
