@@ -1003,20 +1003,9 @@ static void match_dns(struct analysis *a, struct rdp_conn *c)
 	}
 }
 
-enum analyze_result analyze_file(const char *path, struct analysis *a, char *err, size_t errlen)
+enum analyze_result analyze_pcap(pcap_t *pc, const char *path, struct analysis *a, char *err,
+				 size_t errlen)
 {
-	char ebuf[PCAP_ERRBUF_SIZE] = "";
-	enum analyze_result rc = ANALYZE_OK;
-	pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
-
-	if (!pc) {
-		/* libpcap's message names the file itself when fopen failed. */
-		size_t n = strlen(path);
-		int named = !strncmp(ebuf, path, n) && ebuf[n] == ':';
-		snprintf(err, errlen, "%s%s%s", named ? "" : path, named ? "" : ": ",
-			 ebuf[0] ? ebuf : "cannot read capture");
-		return ANALYZE_OPEN_FAILED;
-	}
 	str_copy(a->cap.path, sizeof a->cap.path, path);
 	a->cap.dlt = pcap_datalink(pc);
 	const char *dn = pcap_datalink_val_to_name(a->cap.dlt);
@@ -1025,14 +1014,12 @@ enum analyze_result analyze_file(const char *path, struct analysis *a, char *err
 	if (!pkt_dlt_supported(a->cap.dlt)) {
 		snprintf(err, errlen, "%s: link type %s (%d) is not supported", path,
 			 a->cap.dlt_name, a->cap.dlt);
-		rc = ANALYZE_BAD_LINKTYPE;
-		goto out;
+		return ANALYZE_BAD_LINKTYPE;
 	}
 	a->ft = calloc(1, sizeof *a->ft);
 	if (!a->ft) {
 		snprintf(err, errlen, "out of memory");
-		rc = ANALYZE_NO_MEMORY;
-		goto out;
+		return ANALYZE_NO_MEMORY;
 	}
 
 	struct pcap_pkthdr *h;
@@ -1054,7 +1041,23 @@ enum analyze_result analyze_file(const char *path, struct analysis *a, char *err
 	while (a->ft->oldest)
 		flow_destroy(a, a->ft->oldest);
 	release(a, 1);
-out:
+	return ANALYZE_OK;
+}
+
+enum analyze_result analyze_file(const char *path, struct analysis *a, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+
+	if (!pc) {
+		/* libpcap's message names the file itself when fopen failed. */
+		size_t n = strlen(path);
+		int named = !strncmp(ebuf, path, n) && ebuf[n] == ':';
+		snprintf(err, errlen, "%s%s%s", named ? "" : path, named ? "" : ": ",
+			 ebuf[0] ? ebuf : "cannot read capture");
+		return ANALYZE_OPEN_FAILED;
+	}
+	enum analyze_result rc = analyze_pcap(pc, path, a, err, errlen);
 	pcap_close(pc);
 	return rc;
 }

@@ -94,6 +94,14 @@ enum analyze_result {
  * the middle of a record is still ANALYZE_OK with cap.read_error set.
  */
 enum analyze_result analyze_file(const char *path, struct analysis *a, char *err, size_t errlen);
+/*
+ * The same for a capture the caller opened (pcap_fopen_offline on an
+ * fmemopen stream: the fuzz harness) with PCAP_TSTAMP_PRECISION_MICRO;
+ * `path` names it in the report.  The caller closes pc.
+ */
+struct pcap;
+enum analyze_result analyze_pcap(struct pcap *pc, const char *path, struct analysis *a, char *err,
+				 size_t errlen);
 void analysis_free(struct analysis *a);
 
 #endif

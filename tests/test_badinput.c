@@ -657,6 +657,54 @@ static void test_truncated_file(void)
 	frames_free(&fr);
 }
 
+/*
+ * analyze_pcap on a capture in memory (fmemopen + pcap_fopen_offline, as
+ * the fuzz harness reads it) gives the report analyze_file gives for the
+ * file; then the same bytes cut 10 short, and a link type we do not decode.
+ */
+static void test_analyze_from_memory(void)
+{
+	static uint8_t whole[32768];
+	struct analysis a, b;
+	char err[512], ebuf[PCAP_ERRBUF_SIZE];
+
+	FILE *f = fopen(FIXTURE_TLS, "rb");
+	CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+	size_t n = fread(whole, 1, sizeof whole, f);
+	fclose(f);
+	CU_ASSERT_EQUAL_FATAL(n, 17738);
+	CU_ASSERT_EQUAL_FATAL(analyze(FIXTURE_TLS, &a, err, sizeof err), ANALYZE_OK);
+
+	for (int cut = 0; cut <= 10; cut += 10) {
+		FILE *m = fmemopen(whole, n - (size_t)cut, "rb");
+		CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+		pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(m, PCAP_TSTAMP_PRECISION_MICRO,
+								      ebuf);
+		CU_ASSERT_PTR_NOT_NULL_FATAL(pc);
+		memset(&b, 0, sizeof b);
+		CU_ASSERT_EQUAL(analyze_pcap(pc, FIXTURE_TLS, &b, err, sizeof err), ANALYZE_OK);
+		pcap_close(pc); /* closes m */
+		CU_ASSERT_EQUAL(b.cap.frames, 67 - (cut != 0));
+		CU_ASSERT_EQUAL(b.cap.read_error, cut != 0);
+		if (!cut) {
+			json_t *want = report_capture_json(&a), *got = report_capture_json(&b);
+			assert_json_equal(want, got);
+			json_decref(want);
+			json_decref(got);
+		}
+		analysis_free(&b);
+	}
+	analysis_free(&a);
+
+	pcap_t *dead = pcap_open_dead(DLT_USB_LINUX, 65535);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dead);
+	memset(&b, 0, sizeof b);
+	CU_ASSERT_EQUAL(analyze_pcap(dead, "usb.pcap", &b, err, sizeof err), ANALYZE_BAD_LINKTYPE);
+	CU_ASSERT_STRING_EQUAL(err, "usb.pcap: link type USB_LINUX (189) is not supported");
+	analysis_free(&b);
+	pcap_close(dead);
+}
+
 /* Not captures at all, and captures of a link type we do not decode. */
 static void test_unreadable_files(void)
 {
@@ -1715,6 +1763,7 @@ static void test_70000_rdp_attempts(void)
 static const struct test_case badinput_cases[] = {
 	{"unreadable files and link types", test_unreadable_files},
 	{"file truncated in a record and in a record header", test_truncated_file},
+	{"analyze_pcap on a capture in memory", test_analyze_from_memory},
 	{"record caplen 0x7fffffff", test_giant_caplen},
 	{"record caplen over the file's snaplen", test_caplen_over_snaplen},
 	{"pcapng timestamps at the ends of 64 bits", test_pcapng_extreme_timestamps},
