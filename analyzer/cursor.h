@@ -137,6 +137,32 @@ static inline void cur_copy(struct cur *c, void *dst, size_t n)
 }
 
 /*
+ * An ASN.1 BER / DER length (X.690 8.1.3), definite forms only:
+ *
+ *   0xxxxxxx                  short form, 0..127
+ *   1000nnnn L1 .. Ln         long form, n = 1..4 bytes
+ *   10000000                  indefinite: INVALID (T.125 and CredSSP use
+ *                             definite lengths)
+ *
+ * The value is what the bytes say: callers bound it with cur_sub.
+ */
+static inline size_t cur_ber_len(struct cur *c)
+{
+	uint8_t b = cur_u8(c);
+	if (b < 0x80)
+		return b;
+	unsigned n = b & 0x7f;
+	if (n == 0 || n > 4) {
+		cur_fail(c, CUR_INVALID);
+		return 0;
+	}
+	size_t len = 0;
+	for (unsigned i = 0; i < n; i++)
+		len = len << 8 | cur_u8(c);
+	return len;
+}
+
+/*
  * A sub-cursor over the next `declared` bytes, bounded by what is left.
  * The parent skips what the child covers.  When the declared length runs
  * past the data, the child is cut short and *cut is set (TRUNCATED at the

@@ -115,32 +115,6 @@ static uint32_t clamp_int(uint32_t v)
 /* ---- BER (X.690) ------------------------------------------------------- */
 
 /*
- * Definite lengths only (T.125 uses them; X.690 8.1.3):
- *
- *   0xxxxxxx                  short form, 0..127
- *   10000001 L1               long form, 1 byte
- *   10000010 L1 L2            long form, 2 bytes
- *   10000011 L1 L2 L3         long form, 3 bytes
- *   10000100 L1 L2 L3 L4      long form, 4 bytes
- *   10000000                  indefinite: not allowed here (INVALID)
- */
-static size_t ber_len(struct cur *c)
-{
-	uint8_t b = cur_u8(c);
-	if (b < 0x80)
-		return b;
-	unsigned n = b & 0x7f;
-	if (n == 0 || n > 4) {
-		cur_fail(c, CUR_INVALID);
-		return 0;
-	}
-	size_t len = 0;
-	for (unsigned i = 0; i < n; i++)
-		len = len << 8 | cur_u8(c);
-	return len;
-}
-
-/*
  * The contents of the next element, which must carry `tag` (one byte), and
  * a declared length within [min, max]: checked against what the element
  * says, not against what the capture kept of it.
@@ -150,7 +124,7 @@ static struct span ber_elem(struct span *s, uint8_t tag, size_t min, size_t max,
 {
 	if (cur_u8(&s->c) != tag)
 		cur_fail(&s->c, CUR_INVALID);
-	size_t len = ber_len(&s->c);
+	size_t len = cur_ber_len(&s->c);
 	if (!s->c.err && (len < min || len > max))
 		cur_fail(&s->c, CUR_INVALID);
 	return span_sub(s, len, st);
@@ -551,7 +525,7 @@ static int open_connect_pdu(struct span *top, uint8_t app, struct span *pdu, enu
 	uint8_t t0 = cur_u8(&top->c), t1 = cur_u8(&top->c);
 	if (!top->c.err && (t0 != 0x7f || t1 != app))
 		cur_fail(&top->c, CUR_INVALID);
-	size_t len = ber_len(&top->c);
+	size_t len = cur_ber_len(&top->c);
 	*pdu = span_sub(top, len, st);
 	if (top->c.err) {
 		note(st, top->c.err == CUR_INVALID ? DEC_INVALID : DEC_TRUNCATED);

@@ -32,29 +32,6 @@ static void note(enum dec_status *st, const struct win *w)
 }
 
 /*
- * Definite lengths only:
- *
- *   0xxxxxxx                  short form, 0..127
- *   1000nnnn L1 .. Ln         long form, n = 1..4 bytes
- *   10000000                  indefinite: INVALID (CredSSP is DER)
- */
-static size_t der_len(struct cur *c)
-{
-	uint8_t b = cur_u8(c);
-	if (b < 0x80)
-		return b;
-	unsigned n = b & 0x7f;
-	if (n == 0 || n > 4) {
-		cur_fail(c, CUR_INVALID);
-		return 0;
-	}
-	size_t len = 0;
-	for (unsigned i = 0; i < n; i++)
-		len = len << 8 | cur_u8(c);
-	return len;
-}
-
-/*
  * The next element of w: its one-byte tag in *tag, a window over its
  * contents.  A length beyond a whole parent latches INVALID in the parent;
  * beyond a cut parent, the child is cut too.  On error the child window
@@ -66,7 +43,7 @@ static struct win der_elem(struct win *w, uint8_t *tag)
 	*tag = cur_u8(&w->c);
 	if (!w->c.err && (*tag & 0x1f) == 0x1f)
 		cur_fail(&w->c, CUR_INVALID); /* high tag numbers: not in CredSSP */
-	size_t len = der_len(&w->c);
+	size_t len = cur_ber_len(&w->c);
 	if (!w->c.err && len > cur_left(&w->c)) {
 		if (!w->cut)
 			cur_fail(&w->c, CUR_INVALID);
@@ -143,7 +120,7 @@ enum dec_status credssp_frame_length(const uint8_t *p, size_t n, size_t *total)
 	if (n >= 1 && p[0] != 0x30)
 		return DEC_INVALID;
 	cur_skip(&c, 1);
-	size_t len = der_len(&c);
+	size_t len = cur_ber_len(&c);
 	if (c.err)
 		return c.err == CUR_INVALID ? DEC_INVALID : DEC_TRUNCATED;
 	size_t hdr = (size_t)(c.p - p);

@@ -46,15 +46,15 @@ static size_t first_line(char *s, size_t n)
 	return n;
 }
 
-static int from_file(const char *path, char *err, size_t errcap)
+/*
+ * Reads fd into the store up to a newline (or its end), bounded in bytes
+ * and in reads, then keeps the first line, NUL-terminated.  -1 when that
+ * line does not fit (the store is wiped); the caller words the error.
+ */
+static int read_first_line(int fd)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	size_t n = 0;
-	if (fd < 0) {
-		snprintf(err, errcap, "cannot open --password-file %.200s: %s", path, strerror(errno));
-		return -1;
-	}
-	/* One byte more than fits, to tell "too long" from "exactly full". */
+	/* Up to the whole store: a full store means "too long" (no room for NUL). */
 	for (int i = 0; i < 64 && n < sizeof store; i++) {
 		ssize_t k = read(fd, store + n, sizeof store - n);
 		if (k < 0 && errno == EINTR)
@@ -62,17 +62,31 @@ static int from_file(const char *path, char *err, size_t errcap)
 		if (k <= 0)
 			break;
 		n += (size_t)k;
+		if (store[n - 1] == '\n')
+			break;
 	}
-	close(fd);
 	n = first_line(store, n);
 	if (n >= sizeof store) {
 		probe_password_wipe();
-		snprintf(err, errcap, "--password-file %.200s: first line longer than %d bytes", path,
-			 PROBE_PASSWORD_MAX - 1);
 		return -1;
 	}
 	store[n] = '\0';
 	return 0;
+}
+
+static int from_file(const char *path, char *err, size_t errcap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		snprintf(err, errcap, "cannot open --password-file %.200s: %s", path, strerror(errno));
+		return -1;
+	}
+	int rc = read_first_line(fd);
+	close(fd);
+	if (rc < 0)
+		snprintf(err, errcap, "--password-file %.200s: first line longer than %d bytes", path,
+			 PROBE_PASSWORD_MAX - 1);
+	return rc;
 }
 
 static int from_env(char *err, size_t errcap)
@@ -94,7 +108,6 @@ static int from_tty(const char *prompt, char *err, size_t errcap)
 {
 	int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	struct termios old, quiet;
-	size_t n = 0;
 	if (fd < 0 || tcgetattr(fd, &old) < 0) {
 		if (fd >= 0)
 			close(fd);
@@ -110,29 +123,15 @@ static int from_tty(const char *prompt, char *err, size_t errcap)
 		snprintf(err, errcap, "cannot prompt on the terminal: %s", strerror(errno));
 		return -1;
 	}
-	for (int i = 0; i < 64 && n < sizeof store; i++) {
-		ssize_t k = read(fd, store + n, sizeof store - n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-		if (store[n - 1] == '\n')
-			break;
-	}
+	int rc = read_first_line(fd);
 	tcsetattr(fd, TCSAFLUSH, &old);
 	if (write(fd, "\n", 1) < 0) {
 		/* the newline after the hidden input is cosmetic */
 	}
 	close(fd);
-	n = first_line(store, n);
-	if (n >= sizeof store) {
-		probe_password_wipe();
+	if (rc < 0)
 		snprintf(err, errcap, "password longer than %d bytes", PROBE_PASSWORD_MAX - 1);
-		return -1;
-	}
-	store[n] = '\0';
-	return 0;
+	return rc;
 }
 
 const char *probe_password_load(const char *file, const char *prompt, char *err, size_t errcap)

@@ -439,6 +439,17 @@ else
 	bad "password: in no output (file and variable), user shown" "rc=$rc $(head -c 300 "$tmp/pw4.out")"
 fi
 
+# On a terminal (script(1)): the prompt, and the typed password not echoed.
+if command -v script >/dev/null 2>&1; then
+	(sleep 0.5; printf 'tty-typed-NOT-A-REAL-PW\n') |
+		script -qec "$rdprobe probe --user u --variants tcp --port $TLS_PORT 127.0.0.1" /dev/null >"$tmp/tty.out" 2>&1
+	if grep -q '^Password for u@127.0.0.1: ' "$tmp/tty.out" && ! grep -q 'tty-typed' "$tmp/tty.out" &&
+		grep -q 'NLA as u' "$tmp/tty.out"; then
+		ok "password: prompted on the terminal, not echoed"
+	else
+		bad "password: prompted on the terminal, not echoed" "$(head -c 300 "$tmp/tty.out")"
+	fi
+fi
 # While diagnose runs (the parent, the capture child, the variants' children),
 # no process shows the password in its argv or its environment.
 secret2="rdprobe-test-NOT-A-REAL-PW-$RANDOM$RANDOM"
