@@ -4,7 +4,7 @@
  * checks, VLAN and IPv6 header chains past their limits, TCP options
  * garbage, TPKT / X.224 / TLS lengths that lie, sequence wraparound,
  * overlapping retransmissions with different bytes, and flow-table
- * pressure (200,000 and 70,000 flows).
+ * pressure (1,000,000 and 70,000 flows).
  *
  * Captures are written with libpcap (pcap_open_dead + pcap_dump) to
  * /tmp/rdprobe-badinput-XXXXXX (mkstemp) and removed after each test.
@@ -1666,15 +1666,15 @@ static uint32_t lcg(uint32_t *s)
 }
 
 /*
- * 200,000 SYN-only flows from distinct addresses to random ports other
+ * 1,000,000 SYN-only flows from distinct addresses to random ports other
  * than 3389: none is RDP; the table stays at FLOW_MAX and evicts the rest.
  */
-static void test_200000_flows(void)
+static void test_million_flows(void)
 {
 	struct wcap w;
 	struct analysis a;
 	uint32_t s = 12345;
-	const uint32_t n = 200000;
+	const uint32_t n = 1000000;
 
 	CU_ASSERT_EQUAL_FATAL(wcap_open(&w, DLT_EN10MB, 65535), 0);
 	for (uint32_t i = 0; i < n; i++) {
@@ -1782,7 +1782,7 @@ static const struct test_case badinput_cases[] = {
 	{"TLS Certificate lengths of 16 MB", test_tls_certificate_16mb},
 	{"sequence number wraparound", test_sequence_wraparound},
 	{"overlapping retransmissions with other bytes", test_overlap_different_bytes},
-	{"200,000 non-RDP flows", test_200000_flows},
+	{"1,000,000 non-RDP flows", test_million_flows},
 	{"70,000 RDP attempts, over FLOW_MAX", test_70000_rdp_attempts},
 	{NULL, NULL},
 };
