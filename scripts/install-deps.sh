@@ -13,5 +13,5 @@ apt-get install -y -qq --no-install-recommends \
 	python3 tcpdump tshark \
 	xrdp freerdp2-x11 freerdp2-dev freerdp2-shadow-x11 winpr-utils xvfb \
 	iproute2 iptables ethtool dnsmasq-base openssl procps util-linux iputils-ping \
-	bsdextrautils time >/dev/null
+	bsdextrautils time strace >/dev/null
 echo "install-deps.sh: build and test dependencies installed"

@@ -439,6 +439,23 @@ else
 	bad "password: in no output (file and variable), user shown" "rc=$rc $(head -c 300 "$tmp/pw4.out")"
 fi
 
+# Files: diagnose (every variant) creates files only in $TMPDIR and at the
+# --pcap path it was given (strace of every create, mkdir, rename, link).
+if command -v strace >/dev/null 2>&1; then
+	mkdir -p "$tmp/wt/home" "$tmp/wt/cwd"
+	(cd "$tmp/wt/cwd" && HOME=$tmp/wt/home strace -f -qq -o "$tmp/wt/strace.log" \
+		-e trace=open,openat,creat,mkdir,mkdirat,rename,renameat2,link,linkat,symlink,symlinkat \
+		"$rdprobe" diagnose --pcap "$tmp/wt/named.pcap" --port "$TLS_PORT" --timeout 6 127.0.0.1 \
+		>/dev/null 2>&1)
+	created=$(grep -E 'O_CREAT|mkdir|rename|link\(|linkat' "$tmp/wt/strace.log" | grep -v ' = -1' |
+		grep -oE '"[^"]+"' | tr -d '"' | sort -u)
+	outside=$(grep -vE "^($TMPDIR/|$tmp/wt/named\.pcap\$)" <<<"$created")
+	if [[ -n $created && -z $outside ]] && grep -qx "$tmp/wt/named.pcap" <<<"$created"; then
+		ok "files: created only in \$TMPDIR and at --pcap ($(wc -l <<<"$created") paths)"
+	else
+		bad "files: created only in \$TMPDIR and at --pcap" "outside: ${outside:-none}; all: $(head -c 300 <<<"$created")"
+	fi
+fi
 # On a terminal (script(1)): the prompt, and the typed password not echoed.
 if command -v script >/dev/null 2>&1; then
 	(sleep 0.5; printf 'tty-typed-NOT-A-REAL-PW\n') |
