@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "facts.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,6 +41,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define FUZZ_CHECK_STR(buf) FUZZ_CHECK(memchr((buf), '\0', sizeof(buf)) != NULL)
 
 /* The pointer range [p, p + n) lies inside [base, base + size). */
+/* Every text field of a certificate's facts is NUL-terminated. */
+static inline void fuzz_check_cert(const struct cert_info *ci)
+{
+	FUZZ_CHECK_STR(ci->subject);
+	FUZZ_CHECK_STR(ci->subject_cn);
+	FUZZ_CHECK_STR(ci->issuer);
+	FUZZ_CHECK_STR(ci->issuer_cn);
+	FUZZ_CHECK_STR(ci->sans);
+	FUZZ_CHECK_STR(ci->serial);
+	FUZZ_CHECK_STR(ci->sha256);
+	FUZZ_CHECK_STR(ci->sig_alg);
+	FUZZ_CHECK_STR(ci->key_type);
+}
+
 static inline int fuzz_inside(const uint8_t *p, size_t n, const uint8_t *base, size_t size)
 {
 	if (!p)

@@ -9,17 +9,6 @@
 #include "fuzz.h"
 #include "mcs.h"
 
-static void check_cert(const struct cert_info *ci)
-{
-	FUZZ_CHECK_STR(ci->subject);
-	FUZZ_CHECK_STR(ci->subject_cn);
-	FUZZ_CHECK_STR(ci->issuer);
-	FUZZ_CHECK_STR(ci->issuer_cn);
-	FUZZ_CHECK_STR(ci->sans);
-	FUZZ_CHECK_STR(ci->serial);
-	FUZZ_CHECK_STR(ci->sha256);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct mcs_ci_facts ci;
@@ -50,7 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK((unsigned)cr.cert_type <= SRV_CERT_X509);
 	FUZZ_CHECK(cr.x509_stored >= 0 && cr.x509_stored <= CERT_MAX);
 	for (int i = 0; i < cr.x509_stored; i++)
-		check_cert(&cr.x509[i]);
+		fuzz_check_cert(&cr.x509[i]);
 	(void)gcc_encryption_method_name(cr.encryption_method);
 	(void)gcc_encryption_level_name(cr.encryption_level);
 

@@ -29,18 +29,8 @@ static void check_facts(const struct tls_facts *f)
 	FUZZ_CHECK(f->cert_stored <= f->cert_count);
 	FUZZ_CHECK(f->rec_stored >= 0 && f->rec_stored <= TLS_REC_MAX);
 	FUZZ_CHECK((unsigned)f->status < DEC_STATUS_COUNT);
-	for (int i = 0; i < f->cert_stored; i++) {
-		const struct cert_info *ci = &f->certs[i];
-		FUZZ_CHECK_STR(ci->subject);
-		FUZZ_CHECK_STR(ci->subject_cn);
-		FUZZ_CHECK_STR(ci->issuer);
-		FUZZ_CHECK_STR(ci->issuer_cn);
-		FUZZ_CHECK_STR(ci->sans);
-		FUZZ_CHECK_STR(ci->serial);
-		FUZZ_CHECK_STR(ci->sha256);
-		FUZZ_CHECK_STR(ci->sig_alg);
-		FUZZ_CHECK_STR(ci->key_type);
-	}
+	for (int i = 0; i < f->cert_stored; i++)
+		fuzz_check_cert(&f->certs[i]);
 	(void)tls_version_name(f->version);
 	(void)tls_version_name(f->client_max_version);
 	FUZZ_CHECK(tls_alert_name(f->alert_desc) != NULL);
