@@ -544,25 +544,33 @@ static void test_challenge_minimal(void)
 
 /* ---- TSRequest ------------------------------------------------------------- */
 
-static void test_tsrequest_error_code(void)
+/* TSRequest { version [0] 6, errorCode [4] INTEGER e } into *m. */
+static void ts_version6_error(struct msg *m, const uint8_t *e, size_t n)
 {
-	static const uint8_t v6[] = {6}, e5[] = {0x00, 0xC0, 0x00, 0x00, 0x6D},
-			     e4[] = {0xC0, 0x00, 0x00, 0x6D}, e6[] = {0, 0, 0xC0, 0, 0, 0x6D};
-	struct credssp_tsrequest t;
-	const char *why;
-	struct msg m, f;
-
-	/* version 6, errorCode 0xC000006D (STATUS_LOGON_FAILURE) with a sign byte. */
-	m.n = 0;
+	static const uint8_t v6[] = {6};
+	struct msg f;
+	m->n = 0;
 	f.n = 0;
 	dint(&f, v6, 1);
 	dwrap(&f, 0xa0);
-	mbytes(&m, f.b, f.n);
+	mbytes(m, f.b, f.n);
 	f.n = 0;
-	dint(&f, e5, sizeof e5);
+	dint(&f, e, n);
 	dwrap(&f, 0xa4);
-	mbytes(&m, f.b, f.n);
-	dwrap(&m, 0x30);
+	mbytes(m, f.b, f.n);
+	dwrap(m, 0x30);
+}
+
+static void test_tsrequest_error_code(void)
+{
+	static const uint8_t e5[] = {0x00, 0xC0, 0x00, 0x00, 0x6D}, e4[] = {0xC0, 0x00, 0x00, 0x6D},
+			     e6[] = {0, 0, 0xC0, 0, 0, 0x6D};
+	struct credssp_tsrequest t;
+	const char *why;
+	struct msg m;
+
+	/* version 6, errorCode 0xC000006D (STATUS_LOGON_FAILURE) with a sign byte. */
+	ts_version6_error(&m, e5, sizeof e5);
 	CU_ASSERT_EQUAL(tsreq(&m, m.n, &t, &why), DEC_OK);
 	CU_ASSERT_EQUAL(t.version, 6);
 	CU_ASSERT(t.have_error_code);
@@ -571,30 +579,12 @@ static void test_tsrequest_error_code(void)
 	CU_ASSERT_EQUAL(t.tokens, 0);
 
 	/* The same as a negative 4-byte INTEGER. */
-	m.n = 0;
-	f.n = 0;
-	dint(&f, v6, 1);
-	dwrap(&f, 0xa0);
-	mbytes(&m, f.b, f.n);
-	f.n = 0;
-	dint(&f, e4, sizeof e4);
-	dwrap(&f, 0xa4);
-	mbytes(&m, f.b, f.n);
-	dwrap(&m, 0x30);
+	ts_version6_error(&m, e4, sizeof e4);
 	CU_ASSERT_EQUAL(tsreq(&m, m.n, &t, &why), DEC_OK);
 	CU_ASSERT_EQUAL(t.error_code, 0xC000006Du);
 
 	/* Six bytes: wider than 32 bits. */
-	m.n = 0;
-	f.n = 0;
-	dint(&f, v6, 1);
-	dwrap(&f, 0xa0);
-	mbytes(&m, f.b, f.n);
-	f.n = 0;
-	dint(&f, e6, sizeof e6);
-	dwrap(&f, 0xa4);
-	mbytes(&m, f.b, f.n);
-	dwrap(&m, 0x30);
+	ts_version6_error(&m, e6, sizeof e6);
 	CU_ASSERT_EQUAL(tsreq(&m, m.n, &t, &why), DEC_INVALID);
 	ASSERT_WHY(why, "an INTEGER wider than 32 bits");
 	CU_ASSERT_FALSE(t.have_error_code);
