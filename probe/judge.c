@@ -148,12 +148,16 @@ void probe_judge(const struct probe_opts *o, const struct probe_result *r, int n
 		return;
 	}
 	if (v->reachable) {
+		int nla_untried = 0;
+		for (int i = 0; i < n; i++)
+			nla_untried |= !strcmp(r[i].variant, "freerdp-nla") && r[i].outcome == PROBE_SKIPPED;
 		v->code = DIAG_HEALTHY;
 		v->severity = SEV_OK;
-		snprintf(v->summary, sizeof v->summary, "HEALTHY: %s completed%s", how,
+		snprintf(v->summary, sizeof v->summary, "HEALTHY: %s completed%s%s", how,
 			 any_freerdp || !strncmp(how, "freerdp-", 8)
 				 ? ""
-				 : " (no FreeRDP connection was tried)");
+				 : " (no FreeRDP connection was tried)",
+			 nla_untried ? " (the NLA logon was not tried: no --user)" : "");
 		return;
 	}
 	/* Nothing completed and nothing named: the furthest failure says where. */
