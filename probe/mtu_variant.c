@@ -103,7 +103,9 @@ void probe_run_mtu(const struct probe_opts *o, struct probe_result *r)
 	int stall = MTU_STALL_MIN_MS;
 	int lo = t[0].family == AF_INET6 ? MTU_MSS_MIN_V6 : MTU_MSS_MIN_V4;
 	int hi = m->full_mss > lo ? m->full_mss : lo + 1;
-	a = try_mss(o, &t[0], lo, MTU_STALL_MAX_MS, r);
+	/* A slow server gets longer here: half of what is left. */
+	int slow_ms = (int)((o->deadline_ms - probe_now_ms()) / 2);
+	a = try_mss(o, &t[0], lo, slow_ms > MTU_STALL_MAX_MS ? slow_ms : MTU_STALL_MAX_MS, r);
 	if (a->outcome != PROBE_OK) {
 		r->outcome = PROBE_TIMEOUT;
 		r->finding = DIAG_TLS_HANDSHAKE_FAILED;
@@ -122,8 +124,26 @@ void probe_run_mtu(const struct probe_opts *o, struct probe_result *r)
 	int took = m->tries[m->ntries - 1].ms;
 	if (took * MTU_STALL_FACTOR > stall)
 		stall = took * MTU_STALL_FACTOR;
-	if (stall > MTU_STALL_MAX_MS)
-		stall = MTU_STALL_MAX_MS;
+	/*
+	 * A handshake that slow at the minimum MSS says nothing about the first
+	 * try's "stall": the server is slow.  Try the full MSS again with the
+	 * time this one needed; if it passes, there is no black hole.
+	 */
+	if (took * 2 > MTU_STALL_MAX_MS) {
+		a = try_mss(o, &t[0], 0, stall, r);
+		if (a->outcome == PROBE_OK) {
+			r->outcome = PROBE_OK;
+			m->largest_ok = a->mss;
+			str_copy(r->layer, sizeof r->layer, a->layer);
+			snprintf(r->detail, sizeof r->detail,
+				 "the TLS flight passes at the full MSS %d given %d ms (a slow "
+				 "server, not a black hole)",
+				 a->mss, took * MTU_STALL_FACTOR);
+			return;
+		}
+	}
+	if (stall > MTU_STALL_MAX_MS && took * 2 <= MTU_STALL_MAX_MS)
+		stall = MTU_STALL_MAX_MS; /* still over twice what a pass takes */
 
 	/* 3. Largest MSS that passes, in [lo, hi). */
 	while (hi - lo > MTU_RESOLUTION && probe_now_ms() + stall / 4 < o->deadline_ms &&

@@ -7,6 +7,8 @@
 #   tlsstall  a correct X.224 Connection Confirm (SSL), then silence: TLS
 #             never finishes
 #   bigcert   X.224 (SSL), then TLS with a 1 MB certificate chain
+#   slowtls   X.224 (SSL), then TLS only after 3 s: slow, which the mtu
+#             variant must not call a black hole
 # Every probe must end within its --timeout (plus reaping), with every
 # variant FAILED / TIMEOUT / SKIPPED and a named error (but the correct
 # X.224 confirms of tlsstall and bigcert), a failure verdict, exit 1, no crash
@@ -35,7 +37,7 @@ pass=0 fail=0
 ok() { echo "ok   $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 
-modes=(close garbage trickle tlsstall bigcert)
+modes=(close garbage trickle tlsstall bigcert slowtls)
 port_used() { ss -Htanu "sport = :$1" 2>/dev/null | grep -q .; }
 base=""
 for ((try = 0; try < 50; try++)); do
@@ -60,6 +62,8 @@ base, chain, key, modes = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4
 CC = bytes.fromhex("030000130ed00000123400" + "0200" + "0800" + "01000000")
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(chain, key)
+small = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+small.load_cert_chain(chain.replace("chain.pem", "leaf.pem"), key)
 
 def read_request(c):
     c.settimeout(5)
@@ -85,6 +89,12 @@ def serve(c, mode):
             c.settimeout(20)
             s = ctx.wrap_socket(c, server_side=True)
             time.sleep(10); s.close()
+        elif mode == "slowtls":
+            c.sendall(CC)
+            time.sleep(3)  # a slow server, not a lost flight
+            c.settimeout(20)
+            s = small.wrap_socket(c, server_side=True)
+            time.sleep(2); s.close()
     except OSError:
         pass
     finally:
@@ -113,6 +123,7 @@ variants=x224,tls,ntlm-info,mtu
 BUDGET=5
 for ((k = 0; k < ${#modes[@]}; k++)); do
 	mode=${modes[k]}
+	[[ $mode == slowtls ]] && continue # below
 	port=$((base + k))
 	t0=$(date +%s.%N)
 	/usr/bin/time -f '%M' -o "$tmp/$mode.rss" "$rdprobe" probe --json --variants "$variants" \
@@ -152,6 +163,16 @@ EOF
 		bad "$mode" "$why $(head -c 300 "$tmp/$mode.err")"
 	fi
 done
+# A server that takes 3 s to start TLS: slow, not a black hole.
+k=$((${#modes[@]} - 1))
+"$rdprobe" probe --json --variants tls,mtu --port $((base + k)) --timeout 15 127.0.0.1 >"$tmp/slowtls.json" 2>&1
+python3 - "$tmp/slowtls.json" <<'EOF' && ok "slowtls: TLS after 3 s is a slow server, no MTU_BLACKHOLE" || bad "slowtls" "$(head -c 600 "$tmp/slowtls.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+v = {r["variant"]: r for r in d["results"]}
+sys.exit(0 if v["tls"]["outcome"] == "OK" and v["mtu"]["outcome"] == "OK" and v["mtu"]["finding"] is None
+         and "slow server" in v["mtu"]["info"] else 1)
+EOF
 # The specific error each behaviour must produce.
 python3 - "$tmp" <<'EOF' && ok "errors name the behaviour" || bad "errors name the behaviour" "see above"
 import json, sys
