@@ -3,6 +3,8 @@
  */
 #include "decode.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const status_names[] = {
@@ -44,6 +46,17 @@ void str_copy(char *dst, size_t cap, const char *src)
 		n = cap - 1;
 	memcpy(dst, src, n);
 	dst[n] = '\0';
+}
+
+void str_appendf(char *dst, size_t cap, const char *fmt, ...)
+{
+	size_t n = cap ? strlen(dst) : 0;
+	va_list ap;
+	if (n + 1 >= cap)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(dst + n, cap - n, fmt, ap);
+	va_end(ap);
 }
 
 static char printable(unsigned c)

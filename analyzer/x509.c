@@ -494,19 +494,11 @@ static int has_ci(const char *hay, const char *needle)
 
 const char *x509_weakness(const struct cert_info *c, char *buf, size_t cap)
 {
-	size_t o = 0;
 	if (!cap)
 		return buf;
 	buf[0] = '\0';
-#define WEAK(...)                                                                       \
-	do {                                                                           \
-		int k_ = snprintf(buf + o, cap - o, "%s", o ? "; " : "");               \
-		if (k_ > 0 && (size_t)k_ < cap - o)                                     \
-			o += (size_t)k_;                                                \
-		k_ = snprintf(buf + o, cap - o, __VA_ARGS__);                           \
-		if (k_ > 0 && (size_t)k_ < cap - o)                                     \
-			o += (size_t)k_;                                                \
-	} while (0)
+	/* Each weakness after the first is put after "; ". */
+#define WEAK(fmt, ...) str_appendf(buf, cap, "%s" fmt, buf[0] ? "; " : "", __VA_ARGS__)
 	if ((!strcmp(c->key_type, "RSA") || !strcmp(c->key_type, "DSA")) && c->key_bits > 0 &&
 	    c->key_bits < 2048)
 		WEAK("%s %d-bit key", c->key_type, c->key_bits);

@@ -256,9 +256,8 @@ static void judge(uint32_t err, int connected)
 	if (f->have_cert) {
 		enum diag_code d = probe_cert_finding(fr.opts, &f->cert, why, sizeof why);
 		if (d != DIAG_HEALTHY) {
-			size_t n = strlen(r->detail);
 			r->finding = d;
-			snprintf(r->detail + n, sizeof r->detail - n, "; %s", why);
+			str_appendf(r->detail, sizeof r->detail, "; %s", why);
 		}
 	}
 }
@@ -292,19 +291,13 @@ static void fill_result(rdpContext *ctx, int connected, uint32_t err_being_set)
 		snprintf(r->detail, sizeof r->detail, "0x%08X after %d ms: %.120s", err, f->ms,
 			 f->last_error_string);
 	}
-	if (f->have_error_info) {
-		size_t n = strlen(r->detail);
-		snprintf(r->detail + n, sizeof r->detail - n, "; error info 0x%X %s", f->error_info,
-			 f->error_info_name);
-	}
-	if (!connected && f->cause[0]) {
-		size_t n = strlen(r->detail);
-		snprintf(r->detail + n, sizeof r->detail - n, "; %s", f->cause);
-	}
-	if (f->ended_early) {
-		size_t n = strlen(r->detail);
-		snprintf(r->detail + n, sizeof r->detail - n, "; stopped its reconnect");
-	}
+	if (f->have_error_info)
+		str_appendf(r->detail, sizeof r->detail, "; error info 0x%X %s", f->error_info,
+			    f->error_info_name);
+	if (!connected && f->cause[0])
+		str_appendf(r->detail, sizeof r->detail, "; %s", f->cause);
+	if (f->ended_early)
+		str_appendf(r->detail, sizeof r->detail, "; stopped its reconnect");
 	judge(err, connected);
 }
 

@@ -11,6 +11,7 @@
 #include "ntlm.h"
 #include "probe.h"
 #include "rdpeudp.h"
+#include "report.h"
 #include "x224.h"
 #include "x509.h"
 
@@ -515,8 +516,7 @@ int probe_print_json(FILE *f, const struct probe_opts *o, const struct probe_res
 	json_t *doc = probe_json(o, r, n, v);
 	if (!doc)
 		return -1;
-	int rc = json_dumpf(doc, f, JSON_INDENT(2) | JSON_SORT_KEYS);
-	fputc('\n', f);
+	int rc = report_json_write(f, doc);
 	json_decref(doc);
 	return rc;
 }

@@ -97,28 +97,21 @@ static void store_cert(SSL *ssl, struct probe_tls_attempt *a)
 static void judge_weakness(struct probe_tls_attempt *a)
 {
 	static const char *const weak_ciphers[] = {"RC4", "DES", "NULL", "EXP", "anon"};
-	size_t o = 0;
-#define ADD(...)                                                                       \
-	do {                                                                          \
-		int k_ = snprintf(a->weak + o, sizeof a->weak - o, __VA_ARGS__);       \
-		if (k_ > 0 && (size_t)k_ < sizeof a->weak - o)                         \
-			o += (size_t)k_;                                               \
-	} while (0)
 	a->weak[0] = '\0';
 	if (!strcmp(a->version, "SSLv3") || !strcmp(a->version, "TLSv1") ||
 	    !strcmp(a->version, "TLSv1.1"))
-		ADD("%s", a->version);
+		str_appendf(a->weak, sizeof a->weak, "%s", a->version);
 	for (size_t i = 0; i < sizeof weak_ciphers / sizeof weak_ciphers[0]; i++)
 		if (strstr(a->cipher, weak_ciphers[i])) {
-			ADD("%s%s cipher", o ? "; " : "", a->cipher);
+			str_appendf(a->weak, sizeof a->weak, "%s%s cipher", a->weak[0] ? "; " : "",
+				    a->cipher);
 			break;
 		}
 	if (a->have_cert) {
 		char w[160];
 		if (x509_weakness(&a->cert, w, sizeof w)[0])
-			ADD("%s%s", o ? "; " : "", w);
+			str_appendf(a->weak, sizeof a->weak, "%s%s", a->weak[0] ? "; " : "", w);
 	}
-#undef ADD
 }
 
 void probe_tls_attempt(const struct probe_opts *o, const struct probe_target *t, int tls13,
@@ -261,8 +254,7 @@ static void judge_cert(const struct probe_opts *o, const struct cert_info *c,
 	if (d == DIAG_HEALTHY)
 		return;
 	r->finding = d;
-	size_t n = strlen(r->detail);
-	snprintf(r->detail + n, sizeof r->detail - n, "; %s", why);
+	str_appendf(r->detail, sizeof r->detail, "; %s", why);
 	if (d != DIAG_TLS_CERT_NAME_MISMATCH) {
 		r->outcome = PROBE_FAILED;
 		probe_set_error(r, 0, diag_code_name(d));
@@ -313,15 +305,11 @@ void probe_run_tls(const struct probe_opts *o, struct probe_result *r)
 		str_copy(r->layer, sizeof r->layer, stage_name(STAGE_TLS_ESTABLISHED));
 		snprintf(r->detail, sizeof r->detail, "%s %s", best->version, best->cipher);
 		const struct probe_tls_attempt *other = &r->tls[best == &r->tls[0] ? 1 : 0];
-		if (other->outcome != PROBE_OK) {
-			size_t n = strlen(r->detail);
-			snprintf(r->detail + n, sizeof r->detail - n, "; %s: %s", other->label,
-				 other->error_name);
-		}
-		if (best->weak[0]) {
-			size_t n = strlen(r->detail);
-			snprintf(r->detail + n, sizeof r->detail - n, "; weak: %s", best->weak);
-		}
+		if (other->outcome != PROBE_OK)
+			str_appendf(r->detail, sizeof r->detail, "; %s: %s", other->label,
+				    other->error_name);
+		if (best->weak[0])
+			str_appendf(r->detail, sizeof r->detail, "; weak: %s", best->weak);
 		if (best->have_cert)
 			judge_cert(o, &best->cert, r);
 		return;

@@ -485,13 +485,11 @@ static void run_udp(const struct probe_opts *o, struct probe_result *r)
 			 "port %u",
 			 big->error_code == ECONNREFUSED ? "1232" : mid->error_code == ECONNREFUSED ? "1132" : "24",
 			 t[0].text, (unsigned)o->port);
-		if (big->error_code != ECONNREFUSED) {
-			size_t k = strlen(r->detail);
-			snprintf(r->detail + k, sizeof r->detail - k,
-				 "; the %u-byte SYN vanished without ICMP: large datagrams do not "
-				 "pass either",
-				 big->size);
-		}
+		if (big->error_code != ECONNREFUSED)
+			str_appendf(r->detail, sizeof r->detail,
+				    "; the %u-byte SYN vanished without ICMP: large datagrams do not "
+				    "pass either",
+				    big->size);
 	} else {
 		r->finding = DIAG_UDP_BLOCKED;
 		probe_set_error(r, big->error_code, big->error_name);
