@@ -459,14 +459,22 @@ static void run_udp(const struct probe_opts *o, struct probe_result *r)
 		return;
 	}
 	r->outcome = PROBE_FAILED;
+	/* IP and UDP headers on top of the SYN's payload. */
+	const unsigned ip_udp = t[0].family == AF_INET6 ? 48 : 28;
 	if (answered || pmtu) {
 		r->finding = DIAG_UDP_MTU_TOO_SMALL;
 		probe_set_error(r, big->error_code, pmtu ? "EMSGSIZE" : "UDP_MTU_TOO_SMALL");
-		if (pmtu > 0)
+		if (pmtu > 0 && big->error_code == EMSGSIZE && big->sends == 0)
+			/* Refused at the first send: no datagram left this run. */
+			snprintf(r->detail, sizeof r->detail,
+				 "the %u-byte SYN does not fit: the kernel already knows path MTU "
+				 "%d from an earlier ICMP fragmentation needed (RDP-UDP needs %u)",
+				 big->size, pmtu, RDPUDP_SYN_PAYLOAD_MAX + ip_udp);
+		else if (pmtu > 0)
 			snprintf(r->detail, sizeof r->detail,
 				 "the %u-byte SYN does not fit: ICMP fragmentation needed, path MTU "
 				 "%d (RDP-UDP needs %u)",
-				 big->size, pmtu, RDPUDP_SYN_PAYLOAD_MAX + 28);
+				 big->size, pmtu, RDPUDP_SYN_PAYLOAD_MAX + ip_udp);
 		else if (pmtu < 0)
 			snprintf(r->detail, sizeof r->detail,
 				 "the %u-byte SYN does not fit: ICMP fragmentation needed (path MTU "

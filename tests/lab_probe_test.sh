@@ -21,6 +21,7 @@
 #   row: VARIANT OUTCOME LAYER ERROR FINDING
 #                               that variant's row; "*" matches anything, "-" empty
 #   match: REGEX                a line of the text output matches (grep -E)
+#   dmatch: REGEX               diagnose's JSON verdict matches (Python re)
 #   evidence: VARIANT CODE      diagnose's verdict has that variant's connection
 #                               with that diagnosis as evidence
 #   unprivileged:               diagnose runs as nobody: no capture, the notice
@@ -156,21 +157,26 @@ for name in "${names[@]}"; do
 	# diagnose: the same verdict, its capture, the join, the evidence
 	dsecs=$(tail -n 1 "$tmp/$name.dtime" 2>/dev/null || echo 0)
 	derr=$(python3 - "$tmp/$name.djson" "$spec" "$tmp/$name.pcap" "$drc" "$unpriv" "$budget" "$dsecs" <<'EOF'
-import json, os, stat, sys
+import json, os, re, stat, sys
 path, spec, pcap, drc, unpriv, budget, secs = sys.argv[1:8]
 errs = []
 try:
     d = json.load(open(path))
 except Exception as e:
     print("diagnose: no JSON report (exit %s): %s" % (drc, e)); sys.exit(0)
-sev, code, evid = None, None, []
+sev, code, evid, dmatch = None, None, [], []
 for line in open(spec):
     k, _, rest = line.strip().partition(" ")
     if k == "verdict:":
         sev, code = rest.split()
     elif k == "evidence:":
         evid.append(rest.split())
+    elif k == "dmatch:":
+        dmatch.append(rest)
 v = d["verdict"]
+for rx in dmatch:
+    if not re.search(rx, json.dumps(v)):
+        errs.append("diagnose verdict does not match '%s'" % rx)
 if v["severity"] != sev or (code != "-" and v["code"] != code):
     errs.append("diagnose verdict %s %s, want %s %s" % (v["severity"], v["code"], sev, code))
 want_rc = "1" if sev == "failure" else "0"
