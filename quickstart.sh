@@ -4,7 +4,7 @@
 # server that denies the connection (the 0x904 / extended 0x7 case): real
 # servers in network namespaces, nothing leaves the machine.
 #   ./quickstart.sh                  diagnose the lab's server-denied scenario
-#   ./quickstart.sh --lab SCENARIO   another scenario (fixtures/lab/lab.sh list)
+#   ./quickstart.sh --lab SCENARIO   another scenario (build/rdprobe lab list)
 #   ./quickstart.sh FILE.pcap...     analyze captures instead
 set -euo pipefail
 root=$(cd "$(dirname "$0")" && pwd)
@@ -25,5 +25,6 @@ if [ $# -gt 0 ]; then
 fi
 # The lab's log lines ([lab ...]) go to stderr, the report to stdout.
 # Exit 1 means a failure was diagnosed: the point of this scenario.
-RDPROBE_BUILD_DIR="$root/build" "$root/fixtures/lab/lab.sh" exec "$scenario" \
-	"$root/build/rdprobe" diagnose srv.lab.test
+# rdprobe lab diagnose: the scenario's faults and servers, then rdprobe
+# diagnose srv.lab.test in the lab's client namespace, then tear down.
+exec "$root/build/rdprobe" lab diagnose "$scenario"

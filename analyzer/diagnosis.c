@@ -164,6 +164,43 @@ const struct diag_info *diag_info(enum diag_code c)
 	return (unsigned)c < DIAG_CODE_COUNT ? &infos[c] : &infos[0];
 }
 
+/*
+ * The test lab scenario (fixtures/lab/scenarios/NAME.sh) in which a real
+ * client meets the failure; `rdprobe lab run NAME` replays and captures it.
+ * test_diagnosis.c checks that every scenario's committed capture yields
+ * its code.  Capture damage has no scenario; HEALTHY needs none.
+ */
+#define LAB_RUN "rdprobe lab run "
+static const char *const lab_runs[DIAG_CODE_COUNT] = {
+	[DIAG_TCP_REFUSED] = LAB_RUN "tcp-refused",
+	[DIAG_TCP_UNREACHABLE] = LAB_RUN "tcp-syn-dropped",
+	[DIAG_SECURITY_NEGOTIATION_FAILURE] = LAB_RUN "neg-ssl-required",
+	[DIAG_TLS_CERT_EXPIRED] = LAB_RUN "cert-expired",
+	[DIAG_TLS_CERT_NOT_YET_VALID] = LAB_RUN "cert-not-yet-valid",
+	[DIAG_TLS_CERT_NAME_MISMATCH] = LAB_RUN "cert-name-mismatch",
+	[DIAG_TLS_HANDSHAKE_FAILED] = LAB_RUN "tls-version-mismatch",
+	[DIAG_NLA_FAILED] = LAB_RUN "nla-wrong-password",
+	[DIAG_MTU_BLACKHOLE] = LAB_RUN "mtu-blackhole",
+	[DIAG_UDP_BLOCKED] = LAB_RUN "udp-dropped",
+	[DIAG_UDP_PORT_UNREACHABLE] = LAB_RUN "udp-port-unreachable",
+	[DIAG_UDP_MTU_TOO_SMALL] = LAB_RUN "udp-frag-needed",
+	[DIAG_RESOLUTION_MISMATCH] = LAB_RUN "dns-stale",
+	[DIAG_CLIENT_ABORTED] = LAB_RUN "client-abort",
+	[DIAG_SERVER_DENIED] = LAB_RUN "server-denied",
+	[DIAG_RDP_SECURITY_DOWNGRADE] = LAB_RUN "healthy-rdp",
+};
+
+const char *diag_reproduce(enum diag_code c)
+{
+	return (unsigned)c < DIAG_CODE_COUNT ? lab_runs[c] : NULL;
+}
+
+const char *diag_lab_scenario(enum diag_code c)
+{
+	const char *r = diag_reproduce(c);
+	return r ? r + sizeof LAB_RUN - 1 : NULL;
+}
+
 const char *diag_code_name(enum diag_code c)
 {
 	return diag_info(c)->name;

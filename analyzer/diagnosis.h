@@ -62,6 +62,13 @@ struct diag_info {
 	const char *caution;  /* NULL, or why the fix weakens security */
 };
 const struct diag_info *diag_info(enum diag_code c);
+/*
+ * How to see the failure happen: "rdprobe lab run NAME", the test lab's
+ * scenario where a real client meets it; NULL when there is none.
+ * diag_lab_scenario gives NAME alone.
+ */
+const char *diag_reproduce(enum diag_code c);
+const char *diag_lab_scenario(enum diag_code c);
 
 #define FINDING_FRAMES 8
 #define FINDING_FACTS 4

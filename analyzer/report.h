@@ -63,6 +63,8 @@ void report_text_header(FILE *out, const struct analysis *a);
 void report_text_conn(FILE *out, const struct rdp_conn *c, const struct finding *f, int n);
 /* The verdicts: the report's first lines. */
 void report_text_verdicts(FILE *out, const struct verdict *v, int nv);
+/* The fix, its caution and the lab reproduction of code c, one line each. */
+void report_text_fix(FILE *out, const char *indent, enum diag_code c);
 void report_text_footer(FILE *out, const struct analysis *a);
 
 /* "2019-07-30T19:59:16.123456Z" */

@@ -676,6 +676,8 @@ static json_t *finding_json(const struct finding *f)
 		json_array_append_new(fr, json_integer((json_int_t)f->frames[i]));
 	put(o, "frames", fr);
 	put(o, "layer", json_string(in->layer));
+	const char *rep = diag_reproduce(f->code);
+	put(o, "reproduce", rep ? json_string(rep) : json_null());
 	put(o, "severity", json_string(diag_severity_name(f->severity)));
 	put(o, "symptom", json_string(in->symptom));
 	return o;

@@ -223,9 +223,19 @@ static void finding_text(FILE *out, const char *indent, const struct finding *f,
 	if (!details || f->code == DIAG_HEALTHY)
 		return;
 	fprintf(out, "%s    symptom: %s\n", indent, in->symptom);
-	fprintf(out, "%s    fix: %s\n", indent, in->fix);
+	char sub[32];
+	snprintf(sub, sizeof sub, "%s    ", indent);
+	report_text_fix(out, sub, f->code);
+}
+
+void report_text_fix(FILE *out, const char *indent, enum diag_code c)
+{
+	const struct diag_info *in = diag_info(c);
+	fprintf(out, "%sfix: %s\n", indent, in->fix);
 	if (in->caution)
-		fprintf(out, "%s    caution: %s\n", indent, in->caution);
+		fprintf(out, "%scaution: %s\n", indent, in->caution);
+	if (diag_reproduce(c))
+		fprintf(out, "%sreproduce: %s\n", indent, diag_reproduce(c));
 }
 
 void report_text_verdicts(FILE *out, const struct verdict *v, int nv)

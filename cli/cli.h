@@ -43,9 +43,13 @@ int probe_cli_parse(int argc, char **argv, int diagnose, struct probe_cli *pc);
 /* With --user: loads the password (secret.c); -1, or EXIT_USAGE. */
 int probe_cli_password(struct probe_cli *pc);
 
+/* main.c */
+int cmd_analyze(int argc, char **argv);
 /* diagnose.c */
 int cmd_diagnose(int argc, char **argv);
 /* diff.c */
 int cmd_diff(int argc, char **argv);
+/* lab.c */
+int cmd_lab(int argc, char **argv);
 
 #endif

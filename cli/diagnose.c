@@ -406,10 +406,7 @@ static void print_text(struct run *u, const struct evidence *e, int ne)
 			   "is the evidence)\n", diag_code_name(v->code));
 	}
 	if (v->code < DIAG_CODE_COUNT && v->code != DIAG_HEALTHY) {
-		const struct diag_info *di = diag_info(v->code);
-		fprintf(o, "fix: %s\n", di->fix);
-		if (di->caution)
-			fprintf(o, "caution: %s\n", di->caution);
+		report_text_fix(o, "", v->code);
 	}
 	fputc('\n', o);
 	if (u->have_stats) {

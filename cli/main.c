@@ -8,6 +8,7 @@
  *                 [--keylog FILE] HOST
  *   rdprobe diagnose [probe's options] [--pcap OUT] [--iface IF] [--junit FILE] HOST
  *   rdprobe diff A.json B.json
+ *   rdprobe lab COMMAND ... (lab.c)
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -90,6 +91,15 @@ const char usage_text[] =
 	"      What changed between two reports of diagnose --json or probe --json\n"
 	"      (on the VPN and off it, before and after a change), layer by layer;\n"
 	"      exit 0 when nothing changed, 1 when something did.\n"
+	"\n"
+	"  lab start|stop|status|list\n"
+	"  lab run SCENARIO [OUT.pcap]\n"
+	"  lab probe|diagnose SCENARIO [OPTIONS]\n"
+	"  lab record [SCENARIO...] | lab exec SCENARIO CMD...\n"
+	"      The test lab (root; network namespaces, real servers, faults):\n"
+	"      run makes a real client meet the scenario's failure, captures it\n"
+	"      (./SCENARIO.pcap, 0600) and analyzes it: the \"reproduce:\" line of\n"
+	"      a report; probe and diagnose run rdprobe against its server.\n"
 	"\n"
 	"exit status: 0 healthy (or every --expect met; probe: no failure, warnings\n"
 	"allowed), 1 a failure was diagnosed\n"
@@ -187,7 +197,7 @@ static int unspool(FILE *spool)
 
 #define EXPECT_MAX 16
 
-static int cmd_analyze(int argc, char **argv)
+int cmd_analyze(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -566,5 +576,7 @@ int main(int argc, char **argv)
 		return cmd_diagnose(argc - 1, argv + 1);
 	if (!strcmp(cmd, "diff"))
 		return cmd_diff(argc - 1, argv + 1);
+	if (!strcmp(cmd, "lab"))
+		return cmd_lab(argc - 1, argv + 1);
 	return usage_error("unknown command:", cmd);
 }

@@ -140,9 +140,7 @@ void probe_print_text(FILE *f, const struct probe_opts *o, const struct probe_re
 	if (v && v->code < DIAG_CODE_COUNT && v->code != DIAG_HEALTHY) {
 		const struct diag_info *di = diag_info(v->code);
 		fprintf(f, "client sees: %s\n", di->symptom);
-		fprintf(f, "fix: %s\n", di->fix);
-		if (di->caution)
-			fprintf(f, "caution: %s\n", di->caution);
+		report_text_fix(f, "", v->code);
 	}
 	fprintf(f, "%srdprobe probe %s port %u (budget %d ms)%s%s%s%s\n\n", v ? "\n" : "",
 		o->host, (unsigned)o->port, o->budget_ms, o->user[0] ? ", NLA as " : "", o->user,
@@ -506,6 +504,8 @@ json_t *probe_verdict_json(const struct probe_verdict *v)
 		json_object_set_new(j, "fix", json_string(di->fix));
 		json_object_set_new(j, "caution", di->caution ? json_string(di->caution) : json_null());
 		json_object_set_new(j, "symptom", json_string(di->symptom));
+		const char *rep = diag_reproduce(v->code);
+		json_object_set_new(j, "reproduce", rep ? json_string(rep) : json_null());
 	}
 	return j;
 }

@@ -353,5 +353,46 @@ expect "its frames" json_is "$tmp/out" captures.0.verdicts.0.frames '[4, 11, 23]
 expect "findings" json_is "$tmp/out" captures.0.connections.0.findings.0.code '"TCP_REFUSED"'
 check "--json: verdicts and findings with frames"
 
+# The reproduction: text and JSON name the lab scenario.
+run analyze "$LAB/server-denied.pcap"
+begin
+expect "exit $rc, not 1" is_rc 1
+expect "reproduce line" has_line "$tmp/out" "      reproduce: rdprobe lab run server-denied"
+check "text: the failure's reproduce line"
+run analyze --json "$LAB/healthy-rdp.pcap"
+begin
+expect "exit $rc, not 0" is_rc 0
+expect "HEALTHY has none" json_is "$tmp/out" captures.0.verdicts.0.reproduce null
+expect "the downgrade warning has one" json_is "$tmp/out" captures.0.verdicts.0.also.0.reproduce \
+	'"rdprobe lab run healthy-rdp"'
+check "--json: reproduce, null for HEALTHY"
+
+# rdprobe lab: usage errors are one line and a hint, before any lab work.
+for args in "lab" "lab frob" "lab start extra" "lab run" "lab run ../etc" "lab exec healthy-tls" \
+	"lab diagnose -x" "lab run no-such-scenario"; do
+	# shellcheck disable=SC2086
+	run $args
+	begin
+	expect "exit $rc, not 2" is_rc 2
+	expect "stdout not empty" empty "$tmp/out"
+	expect "not 'rdprobe: lab: ...' and a hint: $(head -c 200 "$tmp/err")" \
+		starts_with "$tmp/err" "rdprobe: lab: "
+	expect "more than two lines" [ "$(wc -l <"$tmp/err")" -eq 2 ]
+	check "usage: rdprobe $args -> 2"
+done
+RDPROBE_LAB_DIR=$tmp/nolab run lab list
+begin
+expect "exit $rc, not 2" is_rc 2
+expect "one line" one_line "$tmp/err"
+expect "names the directory" has "$tmp/err" "$tmp/nolab/lab.sh"
+check "lab: no lab.sh -> 2, one line"
+run lab list
+begin
+expect "exit $rc, not 0" is_rc 0
+want=$(cd "$LAB/scenarios" && ls ./*.sh | sed 's|^\./||; s|\.sh$||' | sort | tr '\n' ' ')
+got=$(awk '{ print $1 }' "$tmp/out" | sort | tr '\n' ' ')
+expect "scenarios '$got', want '$want'" [ "$got" = "$want" ]
+check "lab list: every scenario of fixtures/lab/scenarios"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

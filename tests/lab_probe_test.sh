@@ -35,7 +35,6 @@ rdprobe=${1:?usage: lab_probe_test.sh RDPROBE [NAME...]}
 shift
 case "$rdprobe" in /*) ;; *) rdprobe="$(cd "$(dirname "$rdprobe")" && pwd)/$(basename "$rdprobe")" ;; esac
 root=$(cd "$(dirname "$0")/.." && pwd)
-lab=$root/fixtures/lab/lab.sh
 expected=$root/fixtures/lab/expected
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -115,7 +114,7 @@ for name in "${names[@]}"; do
 	esac
 	# Both commands run in one lab set-up; times are taken inside the
 	# namespace, around each command alone.
-	"$lab" exec "$name" bash "$tmp/run.sh" "$tmp/$name" "$rdprobe" "$unpriv" "${args[@]}" srv.lab.test \
+	"$rdprobe" lab exec "$name" bash "$tmp/run.sh" "$tmp/$name" "$rdprobe" "$unpriv" "${args[@]}" srv.lab.test \
 		>/dev/null 2>"$tmp/$name.lab"
 	unset RDPROBE_PASSWORD
 	rc=$(cat "$tmp/$name.rc" 2>/dev/null || echo none)
@@ -174,6 +173,11 @@ for line in open(spec):
     elif k == "dmatch:":
         dmatch.append(rest)
 v = d["verdict"]
+if v["code"] and v["severity"] in ("failure", "warning"):
+    rep = v.get("reproduce") or ""
+    lab = os.path.join(os.path.dirname(spec), "..", "scenarios", rep[len("rdprobe lab run "):] + ".sh")
+    if not rep.startswith("rdprobe lab run ") or not os.path.isfile(lab):
+        errs.append("diagnose verdict: reproduce %r names no lab scenario" % rep)
 for rx in dmatch:
     if not re.search(rx, json.dumps(v)):
         errs.append("diagnose verdict does not match '%s'" % rx)
@@ -248,6 +252,21 @@ if [[ -s $tmp/healthy-negotiate.djson && -s $tmp/mtu-blackhole.djson ]]; then
 		ok "diff: no change against itself; healthy-negotiate -> mtu-blackhole names the verdict and the path MTU"
 	else
 		bad "diff" "exit $rc0/$rc1: $(cat "$tmp/diff0.out" "$tmp/diff1.out" | head -n 30)"
+	fi
+fi
+# rdprobe lab run: the 0x904/0x7 reproduction a SERVER_DENIED report names,
+# a real client against the denying server, captured and analyzed.
+if ((${#names[@]} > 1)) || [[ ${names[0]} == server-denied ]]; then
+	"$rdprobe" lab run server-denied "$tmp/reproduce.pcap" >"$tmp/reproduce.out" 2>"$tmp/reproduce.err"
+	rc=$?
+	mode=$(stat -c %a "$tmp/reproduce.pcap" 2>/dev/null)
+	if [[ $rc == 1 && $mode == 600 ]] &&
+		grep -q 'ok: client reports ERRINFO_SERVER_DENIED_CONNECTION' "$tmp/reproduce.err" &&
+		grep -qx 'VERDICT 10.231.2.2:3389: SERVER_DENIED' "$tmp/reproduce.out" &&
+		grep -qx '      reproduce: rdprobe lab run server-denied' "$tmp/reproduce.out"; then
+		ok "lab run server-denied: xfreerdp gets error info 0x7, capture 0600, analyzed SERVER_DENIED"
+	else
+		bad "lab run server-denied" "exit $rc, mode ${mode:-none}: $(tail -n 3 "$tmp/reproduce.err")"
 	fi
 fi
 echo "$pass passed, $fail failed"

@@ -151,6 +151,50 @@ static void test_fixture_classification(void)
 	classify(bases);
 }
 
+/*
+ * Every "reproduce: rdprobe lab run NAME" names a lab scenario whose
+ * committed capture (fixtures/lab/NAME.pcap, recorded by that scenario)
+ * yields the code: in a verdict, as its cause or among its warnings.
+ */
+static void test_lab_reproductions(void)
+{
+	int checked = 0;
+	for (int c = 0; c < DIAG_CODE_COUNT; c++) {
+		const char *name = diag_lab_scenario((enum diag_code)c);
+		if (c == DIAG_HEALTHY || c == DIAG_CAPTURE_INCOMPLETE) {
+			CU_ASSERT_PTR_NULL(name);
+			continue;
+		}
+		CU_ASSERT_PTR_NOT_NULL(name);
+		if (!name)
+			continue;
+		char want[128], path[1024];
+		snprintf(want, sizeof want, "rdprobe lab run %s", name);
+		CU_ASSERT_STRING_EQUAL(diag_reproduce((enum diag_code)c), want);
+		struct stat st;
+		snprintf(path, sizeof path, "%s/scenarios/%s.sh", base_dir("lab"), name);
+		CU_ASSERT(stat(path, &st) == 0);
+		snprintf(path, sizeof path, "%s/%s.pcap", base_dir("lab"), name);
+		struct run *r = diagnose(path, 0);
+		CU_ASSERT_PTR_NOT_NULL(r);
+		if (!r)
+			continue;
+		int found = 0;
+		for (int i = 0; i < r->nv; i++) {
+			found |= r->v[i].main.code == (enum diag_code)c;
+			for (int k = 0; k < r->v[i].nextra; k++)
+				found |= r->v[i].extra[k].code == (enum diag_code)c;
+		}
+		if (!found)
+			fprintf(stderr, "\n  %s.pcap does not yield %s", name,
+				diag_code_name((enum diag_code)c));
+		CU_ASSERT(found);
+		checked++;
+		free(r);
+	}
+	CU_ASSERT_EQUAL(checked, DIAG_CODE_COUNT - 2);
+}
+
 static void test_corpus_classification(void)
 {
 	static const char *const bases[] = {"corpus", NULL};
@@ -398,6 +442,7 @@ static const struct test_case unit_cases[] = {
 
 static const struct test_case fixture_cases[] = {
 	{"every fixture classified, matrix diagonal", test_fixture_classification},
+	{"every reproduce line's lab capture yields its code", test_lab_reproductions},
 	{NULL, NULL},
 };
 
