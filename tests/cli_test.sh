@@ -377,7 +377,7 @@ for args in "lab" "lab frob" "lab start extra" "lab run" "lab run ../etc" "lab e
 	expect "stdout not empty" empty "$tmp/out"
 	expect "not 'rdprobe: lab: ...' and a hint: $(head -c 200 "$tmp/err")" \
 		starts_with "$tmp/err" "rdprobe: lab: "
-	expect "more than two lines" [ "$(wc -l <"$tmp/err")" -eq 2 ]
+	expect "not two lines" [ "$(wc -l <"$tmp/err")" -eq 2 ]
 	check "usage: rdprobe $args -> 2"
 done
 RDPROBE_LAB_DIR=$tmp/nolab run lab list
