@@ -187,6 +187,10 @@ int cmd_lab(int argc, char **argv)
 			return lab_usage_error("bad scenario name:", argv[i]);
 	if (!strcmp(sub, "exec") && argc < 4)
 		return lab_usage_error("exec needs SCENARIO CMD...", NULL);
+	if (strcmp(sub, "list") && geteuid() != 0) {
+		fprintf(stderr, "rdprobe: lab: %s needs root (network namespaces, capture)\n", sub);
+		return EXIT_USAGE;
+	}
 	if (lab_locate(script, sizeof script, self, sizeof self) < 0)
 		return EXIT_USAGE;
 	if (named) {

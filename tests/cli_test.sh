@@ -386,6 +386,17 @@ expect "exit $rc, not 2" is_rc 2
 expect "one line" one_line "$tmp/err"
 expect "names the directory" has "$tmp/err" "$tmp/nolab/lab.sh"
 check "lab: no lab.sh -> 2, one line"
+if [ "$(id -u)" -eq 0 ] && command -v setpriv >/dev/null 2>&1; then
+	setpriv --reuid=nobody --regid=nogroup --clear-groups "$rdprobe" lab run server-denied \
+		"$tmp/nobody.pcap" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	begin
+	expect "exit $rc, not 2" is_rc 2
+	expect "one line" one_line "$tmp/err"
+	expect "says root: $(cat "$tmp/err")" has "$tmp/err" "run needs root"
+	expect "a capture was written" [ ! -e "$tmp/nobody.pcap" ]
+	check "lab run as nobody: needs root -> 2, nothing written"
+fi
 run lab list
 begin
 expect "exit $rc, not 0" is_rc 0
