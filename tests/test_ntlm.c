@@ -199,22 +199,32 @@ static void dint(struct msg *m, const uint8_t *v, size_t n)
 	mbytes(m, v, n);
 }
 
-/* TSRequest { version [0] v, negoTokens [1] { { [0] token } } } */
-static void tsrequest(struct msg *out, unsigned version, const struct msg *token)
+/* TSRequest { version [0] v, negoTokens [1] { { [0] tokens[0] }, ... } } */
+static void tsrequest_tokens(struct msg *out, unsigned version, const struct msg *tokens, int n)
 {
-	struct msg ver = {.n = 0}, tok = *token;
+	struct msg ver = {.n = 0}, list = {.n = 0}, item;
 	uint8_t v = (uint8_t)version;
 	dint(&ver, &v, 1);
 	dwrap(&ver, 0xa0);
-	dwrap(&tok, 0x04);
-	dwrap(&tok, 0xa0);
-	dwrap(&tok, 0x30);
-	dwrap(&tok, 0x30);
-	dwrap(&tok, 0xa1);
+	for (int i = 0; i < n; i++) {
+		item = tokens[i];
+		dwrap(&item, 0x04);
+		dwrap(&item, 0xa0);
+		dwrap(&item, 0x30);
+		mbytes(&list, item.b, item.n);
+	}
+	dwrap(&list, 0x30);
+	dwrap(&list, 0xa1);
 	out->n = 0;
 	mbytes(out, ver.b, ver.n);
-	mbytes(out, tok.b, tok.n);
+	mbytes(out, list.b, list.n);
 	dwrap(out, 0x30);
+}
+
+/* TSRequest { version [0] v, negoTokens [1] { { [0] token } } } */
+static void tsrequest(struct msg *out, unsigned version, const struct msg *token)
+{
+	tsrequest_tokens(out, version, token, 1);
 }
 
 static enum dec_status tsreq(const struct msg *m, size_t len, struct credssp_tsrequest *t,
@@ -658,48 +668,22 @@ static void test_tsrequest_invalid(void)
 /* More negoTokens than the cap; the first is the one kept. */
 static void test_tsrequest_tokens(void)
 {
-	struct msg m, item, ver;
+	static struct msg toks[CREDSSP_TOKENS_MAX + 1];
+	struct msg ts;
 	struct credssp_tsrequest t;
 	const char *why;
-	static const uint8_t v[] = {6};
 
-	m.n = 0;
 	for (int k = 0; k < CREDSSP_TOKENS_MAX + 1; k++) {
-		item.n = 0;
-		m8(&item, 'A' + k);
-		dwrap(&item, 0x04);
-		dwrap(&item, 0xa0);
-		dwrap(&item, 0x30);
-		mbytes(&m, item.b, item.n);
+		toks[k].n = 0;
+		m8(&toks[k], 'A' + k);
 	}
-	dwrap(&m, 0x30);
-	dwrap(&m, 0xa1);
-	ver.n = 0;
-	dint(&ver, v, 1);
-	dwrap(&ver, 0xa0);
-	mbytes(&ver, m.b, m.n);
-	dwrap(&ver, 0x30);
-	CU_ASSERT_EQUAL(tsreq(&ver, ver.n, &t, &why), DEC_INVALID);
+	tsrequest_tokens(&ts, 6, toks, CREDSSP_TOKENS_MAX + 1);
+	CU_ASSERT_EQUAL(tsreq(&ts, ts.n, &t, &why), DEC_INVALID);
 	ASSERT_WHY(why, "more negoTokens than CREDSSP_TOKENS_MAX");
 
 	/* Two tokens: the first is kept. */
-	ver.n = 0;
-	dint(&ver, v, 1);
-	dwrap(&ver, 0xa0);
-	m.n = 0;
-	for (int k = 0; k < 2; k++) {
-		item.n = 0;
-		m8(&item, 'A' + k);
-		dwrap(&item, 0x04);
-		dwrap(&item, 0xa0);
-		dwrap(&item, 0x30);
-		mbytes(&m, item.b, item.n);
-	}
-	dwrap(&m, 0x30);
-	dwrap(&m, 0xa1);
-	mbytes(&ver, m.b, m.n);
-	dwrap(&ver, 0x30);
-	CU_ASSERT_EQUAL_FATAL(tsreq(&ver, ver.n, &t, &why), DEC_OK);
+	tsrequest_tokens(&ts, 6, toks, 2);
+	CU_ASSERT_EQUAL_FATAL(tsreq(&ts, ts.n, &t, &why), DEC_OK);
 	CU_ASSERT_EQUAL(t.tokens, 2);
 	CU_ASSERT_EQUAL(t.token_len, 1);
 }
