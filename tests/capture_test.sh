@@ -22,24 +22,10 @@ done
 # The invoking sudo user must not decide who the child becomes.
 unset SUDO_UID SUDO_GID SUDO_USER
 
-tmp=$(mktemp -d) || exit 1
+# $tmp, $TMPDIR, pids, ok / bad.
+# shellcheck source=tests/prelude.sh
+. "$(dirname "$0")/prelude.sh"
 chmod 0755 "$tmp"
-mkdir "$tmp/tmpdir" && export TMPDIR=$tmp/tmpdir
-pids=()
-cleanup() {
-	local p i
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do
-		for ((i = 0; i < 30; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
 # expect NAME COMMAND...: passes when the command succeeds
 expect() {
 	local name=$1

@@ -22,25 +22,10 @@ for tool in xrdp openssl unshare python3 ss; do
 done
 [[ -x $responder ]] || skip "rdpeudp_responder not built ($responder)"
 
-tmp=$(mktemp -d) || exit 1
-# rdprobe's own temporary files (FreeRDP's ConfigPath) go here, so that
-# what it leaves behind can be checked without other runs interfering.
-mkdir "$tmp/tmpdir" && export TMPDIR=$tmp/tmpdir
-pids=()
-cleanup() {
-	local p i
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${pids[@]}"; do
-		for ((i = 0; i < 30; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { echo "ok   $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL $1: $2"; fail=$((fail + 1)); }
+# $tmp, $TMPDIR (rdprobe's own temporary files, FreeRDP's ConfigPath, go
+# there, so that what it leaves behind can be checked), pids, ok / bad.
+# shellcheck source=tests/prelude.sh
+. "$(dirname "$0")/prelude.sh"
 
 # Six consecutive free TCP+UDP ports on 127.0.0.1.
 port_used() { ss -Htanu "sport = :$1" 2>/dev/null | grep -q .; }
