@@ -27,6 +27,7 @@
 
 #include "cursor.h"
 #include "facts.h"
+#include "packet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -40,7 +41,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* A char buffer filled by a decoder: NUL-terminated inside it. */
 #define FUZZ_CHECK_STR(buf) FUZZ_CHECK(memchr((buf), '\0', sizeof(buf)) != NULL)
 
-/* The pointer range [p, p + n) lies inside [base, base + size). */
 /* Every text field of a certificate's facts is NUL-terminated. */
 static inline void fuzz_check_cert(const struct cert_info *ci)
 {
@@ -55,6 +55,7 @@ static inline void fuzz_check_cert(const struct cert_info *ci)
 	FUZZ_CHECK_STR(ci->key_type);
 }
 
+/* The pointer range [p, p + n) lies inside [base, base + size). */
 static inline int fuzz_inside(const uint8_t *p, size_t n, const uint8_t *base, size_t size)
 {
 	if (!p)
@@ -89,6 +90,32 @@ static inline uint8_t fuzz_touch(const uint8_t *p, size_t n)
 	for (size_t i = 0; i < n; i++)
 		x ^= p[i];
 	return x;
+}
+
+/*
+ * A packet decoded to PKT_OK from [base, base + size): IPv4 or IPv6, its
+ * transport header inside the frame, a TCP / UDP payload inside the frame
+ * and the transport window and no longer than the wire says, both
+ * addresses printable.
+ */
+static inline void fuzz_check_ip(const struct pkt *p, const uint8_t *base, size_t size)
+{
+	char buf[64];
+
+	FUZZ_CHECK(p->ipver == 4 || p->ipver == 6);
+	FUZZ_CHECK(fuzz_inside(p->l4, p->l4_len, base, size));
+	(void)fuzz_touch(p->l4, p->l4_len);
+	if (p->proto == 6 || p->proto == 17) {
+		FUZZ_CHECK(fuzz_inside(p->payload, p->payload_len, base, size));
+		FUZZ_CHECK(p->payload_len <= p->payload_wire);
+		FUZZ_CHECK(p->payload_wire <= p->ip_len);
+		FUZZ_CHECK(fuzz_inside(p->payload, p->payload_len, p->l4, p->l4_len));
+		(void)fuzz_touch(p->payload, p->payload_len);
+	}
+	addr_str(p->ipver, p->src, buf, sizeof buf);
+	FUZZ_CHECK_STR(buf);
+	addr_str(p->ipver, p->dst, buf, sizeof buf);
+	FUZZ_CHECK_STR(buf);
 }
 
 #endif

@@ -7,7 +7,6 @@
 #include <pcap/dlt.h>
 
 #include "fuzz.h"
-#include "packet.h"
 
 static const int link_types[] = {
     DLT_EN10MB, DLT_LINUX_SLL, 276 /* DLT_LINUX_SLL2 */, DLT_RAW, DLT_IPV4, DLT_IPV6,
@@ -23,7 +22,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *frame = data + 1;
 	size_t n = size - 1;
 	struct pkt p;
-	char buf[64];
 
 	FUZZ_CHECK(pkt_dlt_supported(dlt));
 	memset(&p, 0, sizeof p);
@@ -36,17 +34,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(p.nvlan >= 0 && p.nvlan <= VLAN_MAX);
 	if (st != PKT_OK)
 		return 0;
-	FUZZ_CHECK(p.ipver == 4 || p.ipver == 6);
-	FUZZ_CHECK(fuzz_inside(p.l4, p.l4_len, frame, n));
-	(void)fuzz_touch(p.l4, p.l4_len);
-	if (p.proto == 6 || p.proto == 17) {
-		FUZZ_CHECK(fuzz_inside(p.payload, p.payload_len, frame, n));
-		FUZZ_CHECK(p.payload_len <= p.payload_wire);
-		(void)fuzz_touch(p.payload, p.payload_len);
-	}
-	addr_str(p.ipver, p.src, buf, sizeof buf);
-	FUZZ_CHECK_STR(buf);
-	addr_str(p.ipver, p.dst, buf, sizeof buf);
-	FUZZ_CHECK_STR(buf);
+	fuzz_check_ip(&p, frame, n);
 	return 0;
 }
