@@ -5,35 +5,8 @@
 #include <string.h>
 
 #include "dns.h"
+#include "msg.h"
 #include "tests.h"
-
-struct msg {
-	uint8_t b[1200];
-	size_t n;
-};
-
-static void m8(struct msg *m, unsigned v)
-{
-	m->b[m->n++] = (uint8_t)v;
-}
-
-static void m16(struct msg *m, unsigned v)
-{
-	m8(m, v >> 8 & 0xff);
-	m8(m, v & 0xff);
-}
-
-static void m32(struct msg *m, uint32_t v)
-{
-	m16(m, v >> 16);
-	m16(m, v & 0xffff);
-}
-
-static void mbytes(struct msg *m, const void *p, size_t n)
-{
-	memcpy(m->b + m->n, p, n);
-	m->n += n;
-}
 
 /* "www.example.com" -> 03 www 07 example 03 com 00 */
 static void mname(struct msg *m, const char *dotted)
@@ -51,21 +24,21 @@ static void mname(struct msg *m, const char *dotted)
 static void mheader(struct msg *m, unsigned id, unsigned flags, unsigned qd, unsigned an)
 {
 	m->n = 0;
-	m16(m, id);
-	m16(m, flags);
-	m16(m, qd);
-	m16(m, an);
-	m16(m, 0);
-	m16(m, 0);
+	mbe16(m, id);
+	mbe16(m, flags);
+	mbe16(m, qd);
+	mbe16(m, an);
+	mbe16(m, 0);
+	mbe16(m, 0);
 }
 
 /* A record header after its name: TYPE, CLASS IN, TTL, RDLENGTH. */
 static void mrr(struct msg *m, unsigned type, uint32_t ttl, unsigned rdlength)
 {
-	m16(m, type);
-	m16(m, 1);
-	m32(m, ttl);
-	m16(m, rdlength);
+	mbe16(m, type);
+	mbe16(m, 1);
+	mbe32(m, ttl);
+	mbe16(m, rdlength);
 }
 
 static enum dec_status parse(const struct msg *m, size_t len, struct dns_msg *out)
@@ -81,8 +54,8 @@ static void test_query(void)
 	struct dns_msg d;
 	mheader(&m, 0x1234, 0x0100, 1, 0);
 	mname(&m, "rdp.example.com");
-	m16(&m, 28);
-	m16(&m, 1);
+	mbe16(&m, 28);
+	mbe16(&m, 1);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_OK);
 	CU_ASSERT_EQUAL(d.status, DEC_OK);
 	CU_ASSERT_EQUAL(d.id, 0x1234);
@@ -102,12 +75,12 @@ static void build_a_aaaa(struct msg *m)
 				       0, 0, 0, 0, 0, 0, 0, 0x0a};
 	mheader(m, 0xbeef, 0x8180, 1, 2);
 	mname(m, "rdp.example.com");
-	m16(m, 1);
-	m16(m, 1);
-	m16(m, 0xc00c);
+	mbe16(m, 1);
+	mbe16(m, 1);
+	mbe16(m, 0xc00c);
 	mrr(m, 1, 300, 4);
 	mbytes(m, v4, 4);
-	m16(m, 0xc00c);
+	mbe16(m, 0xc00c);
 	mrr(m, 28, 0x7fffffffu, 16);
 	mbytes(m, v6, 16);
 }
@@ -162,24 +135,24 @@ static void test_cname_chain(void)
 	struct dns_msg d;
 	mheader(&m, 7, 0x8180, 1, 3);
 	mname(&m, "www.example.com");
-	m16(&m, 1);
-	m16(&m, 1);
+	mbe16(&m, 1);
+	mbe16(&m, 1);
 	/* answer 1 */
-	m16(&m, 0xc00c);
+	mbe16(&m, 0xc00c);
 	mrr(&m, 5, 60, 15);
 	size_t a_at = m.n;
 	mname(&m, "a.example.net"); /* 1+1 + 1+7 + 1+3 + 1 = 15 */
 	/* answer 2 */
-	m16(&m, 0xc000 | (unsigned)a_at);
+	mbe16(&m, 0xc000 | (unsigned)a_at);
 	mrr(&m, 5, 61, 4);
 	size_t b_at = m.n;
 	m8(&m, 1);
 	m8(&m, 'b');
-	m16(&m, 0xc000 | (unsigned)(a_at + 2)); /* "example.net" */
+	mbe16(&m, 0xc000 | (unsigned)(a_at + 2)); /* "example.net" */
 	/* answer 3 */
-	m16(&m, 0xc000 | (unsigned)b_at);
+	mbe16(&m, 0xc000 | (unsigned)b_at);
 	mrr(&m, 1, 62, 4);
-	m32(&m, 0xc0000207u);
+	mbe32(&m, 0xc0000207u);
 
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_OK);
 	CU_ASSERT_STRING_EQUAL(d.qname, "www.example.com");
@@ -210,16 +183,16 @@ static void test_pointer_loops(void)
 
 	/* Self-pointer: the question name at 12 is c0 0c. */
 	mheader(&m, 1, 0, 1, 0);
-	m16(&m, 0xc00c);
-	m16(&m, 1);
-	m16(&m, 1);
+	mbe16(&m, 0xc00c);
+	mbe16(&m, 1);
+	mbe16(&m, 1);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_INVALID);
 
 	/* Forward pointer: to a real name further on. */
 	mheader(&m, 1, 0, 1, 0);
-	m16(&m, 0xc012); /* -> 18 */
-	m16(&m, 1);
-	m16(&m, 1);
+	mbe16(&m, 0xc012); /* -> 18 */
+	mbe16(&m, 1);
+	mbe16(&m, 1);
 	mname(&m, "x");
 	CU_ASSERT_EQUAL(m.n, 21);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_INVALID);
@@ -231,19 +204,19 @@ static void test_pointer_loops(void)
 	 */
 	mheader(&m, 1, 0, 2, 0);
 	mname(&m, "a");
-	m16(&m, 0xc013);
-	m16(&m, 1);
+	mbe16(&m, 0xc013);
+	mbe16(&m, 1);
 	CU_ASSERT_EQUAL(m.n, 19);
-	m16(&m, 0xc00f);
-	m16(&m, 1);
-	m16(&m, 1);
+	mbe16(&m, 0xc00f);
+	mbe16(&m, 1);
+	mbe16(&m, 1);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_INVALID);
 
 	/* A pointer into the header. */
 	mheader(&m, 1, 0, 1, 0);
-	m16(&m, 0xc004);
-	m16(&m, 1);
-	m16(&m, 1);
+	mbe16(&m, 0xc004);
+	mbe16(&m, 1);
+	mbe16(&m, 1);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_INVALID);
 
 	/* A pointer whose second byte is missing. */
@@ -261,13 +234,13 @@ static void build_chain(struct msg *m, unsigned k)
 	mheader(m, 1, 0, 1 + k, 0);
 	size_t prev = m->n;
 	mname(m, "a");
-	m16(m, 1);
-	m16(m, 1);
+	mbe16(m, 1);
+	mbe16(m, 1);
 	for (unsigned i = 0; i < k; i++) {
 		size_t here = m->n;
-		m16(m, 0xc000 | (unsigned)prev);
-		m16(m, 1);
-		m16(m, 1);
+		mbe16(m, 0xc000 | (unsigned)prev);
+		mbe16(m, 1);
+		mbe16(m, 1);
 		prev = here;
 	}
 }
@@ -303,8 +276,8 @@ static void build_long_name(struct msg *m, size_t wire, char *text, size_t cap)
 	}
 	text[t] = '\0';
 	m8(m, 0);
-	m16(m, 1);
-	m16(m, 1);
+	mbe16(m, 1);
+	mbe16(m, 1);
 }
 
 static void test_name_lengths(void)
@@ -329,16 +302,16 @@ static void test_name_lengths(void)
 	label[63] = '\0';
 	mheader(&m, 1, 0, 1, 0);
 	mname(&m, label);
-	m16(&m, 1);
-	m16(&m, 1);
+	mbe16(&m, 1);
+	mbe16(&m, 1);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_OK);
 	CU_ASSERT_STRING_EQUAL(d.qname, label);
 	label[63] = 'q';
 	label[64] = '\0';
 	mheader(&m, 1, 0, 1, 0);
 	mname(&m, label);
-	m16(&m, 1);
-	m16(&m, 1);
+	mbe16(&m, 1);
+	mbe16(&m, 1);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_INVALID);
 	/* 0x80: the other reserved label type. */
 	m.b[12] = 0x80;
@@ -347,8 +320,8 @@ static void test_name_lengths(void)
 	/* The root name. */
 	mheader(&m, 1, 0, 1, 0);
 	m8(&m, 0);
-	m16(&m, 2);
-	m16(&m, 1);
+	mbe16(&m, 2);
+	mbe16(&m, 1);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_OK);
 	CU_ASSERT_STRING_EQUAL(d.qname, ".");
 	CU_ASSERT_EQUAL(d.qtype, 2);
@@ -364,8 +337,8 @@ static void test_name_escapes(void)
 	mbytes(&m, l1, sizeof l1);
 	mbytes(&m, l2, sizeof l2);
 	m8(&m, 0);
-	m16(&m, 1);
-	m16(&m, 1);
+	mbe16(&m, 1);
+	mbe16(&m, 1);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_OK);
 	CU_ASSERT_STRING_EQUAL(d.qname, "a\\.b.\\000\\032\\\\\\255");
 }
@@ -376,11 +349,11 @@ static void test_lying_ancount(void)
 	struct dns_msg d;
 	mheader(&m, 9, 0x8180, 1, 65535);
 	mname(&m, "h.example");
-	m16(&m, 1);
-	m16(&m, 1);
-	m16(&m, 0xc00c);
+	mbe16(&m, 1);
+	mbe16(&m, 1);
+	mbe16(&m, 0xc00c);
 	mrr(&m, 1, 5, 4);
-	m32(&m, 0x0a000001u);
+	mbe32(&m, 0x0a000001u);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_TRUNCATED);
 	CU_ASSERT_EQUAL(d.status, DEC_TRUNCATED);
 	CU_ASSERT_EQUAL(d.answer_count, 65535);
@@ -399,11 +372,11 @@ static void test_rdlength(void)
 	/* AAAA with 4 bytes of data. */
 	mheader(&m, 1, 0x8180, 1, 1);
 	mname(&m, "h");
-	m16(&m, 28);
-	m16(&m, 1);
-	m16(&m, 0xc00c);
+	mbe16(&m, 28);
+	mbe16(&m, 1);
+	mbe16(&m, 0xc00c);
 	mrr(&m, 28, 5, 4);
-	m32(&m, 0x0a000001u);
+	mbe32(&m, 0x0a000001u);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_INVALID);
 	CU_ASSERT_EQUAL(d.answer_count, 1);
 	CU_ASSERT_EQUAL(d.answers_stored, 0);
@@ -411,28 +384,28 @@ static void test_rdlength(void)
 	/* A with 16 bytes of data. */
 	mheader(&m, 1, 0x8180, 1, 1);
 	mname(&m, "h");
-	m16(&m, 1);
-	m16(&m, 1);
-	m16(&m, 0xc00c);
+	mbe16(&m, 1);
+	mbe16(&m, 1);
+	mbe16(&m, 0xc00c);
 	mrr(&m, 1, 5, 16);
 	for (int i = 0; i < 4; i++)
-		m32(&m, 0);
+		mbe32(&m, 0);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_INVALID);
 
 	/* Other types are skipped by RDLENGTH, then the A is read; more
 	 * than DNS_ANSWER_MAX answers are counted, not stored. */
 	mheader(&m, 1, 0x8180, 1, DNS_ANSWER_MAX + 3);
 	mname(&m, "h");
-	m16(&m, 1);
-	m16(&m, 1);
-	m16(&m, 0xc00c);
+	mbe16(&m, 1);
+	mbe16(&m, 1);
+	mbe16(&m, 0xc00c);
 	mrr(&m, 16, 5, 6); /* TXT "hello" */
 	m8(&m, 5);
 	mbytes(&m, "hello", 5);
 	for (unsigned i = 0; i < DNS_ANSWER_MAX + 2; i++) {
-		m16(&m, 0xc00c);
+		mbe16(&m, 0xc00c);
 		mrr(&m, 1, i, 4);
-		m32(&m, 0x0a000000u + i);
+		mbe32(&m, 0x0a000000u + i);
 	}
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_OK);
 	CU_ASSERT_EQUAL(d.answer_count, DNS_ANSWER_MAX + 3);
@@ -444,11 +417,11 @@ static void test_rdlength(void)
 	/* An unknown type whose RDLENGTH runs past the end. */
 	mheader(&m, 1, 0x8180, 1, 1);
 	mname(&m, "h");
-	m16(&m, 1);
-	m16(&m, 1);
-	m16(&m, 0xc00c);
+	mbe16(&m, 1);
+	mbe16(&m, 1);
+	mbe16(&m, 0xc00c);
 	mrr(&m, 99, 5, 60000);
-	m32(&m, 0);
+	mbe32(&m, 0);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_TRUNCATED);
 }
 
@@ -458,8 +431,8 @@ static void test_header(void)
 	struct dns_msg d;
 	mheader(&m, 0xabcd, 0x8183, 1, 0); /* NXDOMAIN */
 	mname(&m, "nope.example");
-	m16(&m, 1);
-	m16(&m, 1);
+	mbe16(&m, 1);
+	mbe16(&m, 1);
 	CU_ASSERT_EQUAL(parse(&m, m.n, &d), DEC_OK);
 	CU_ASSERT_EQUAL(d.is_response, 1);
 	CU_ASSERT_EQUAL(d.rcode, 3);

@@ -10,41 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg.h"
 #include "ntlm.h"
 #include "tests.h"
 
 #define ASSERT_WHY(why, text) CU_ASSERT_STRING_EQUAL((why) ? (why) : "(null)", text)
-
-struct msg {
-	uint8_t b[2048];
-	size_t n;
-};
-
-static void m8(struct msg *m, unsigned v)
-{
-	CU_ASSERT_FATAL(m->n < sizeof m->b);
-	m->b[m->n++] = (uint8_t)v;
-}
-
-static void mle16(struct msg *m, unsigned v)
-{
-	m8(m, v & 0xff);
-	m8(m, v >> 8 & 0xff);
-}
-
-static void mle32(struct msg *m, uint32_t v)
-{
-	mle16(m, v & 0xffff);
-	mle16(m, v >> 16);
-}
-
-static void mbytes(struct msg *m, const void *p, size_t n)
-{
-	CU_ASSERT_FATAL(m->n + n <= sizeof m->b);
-	if (n)
-		memcpy(m->b + m->n, p, n);
-	m->n += n;
-}
 
 /* ASCII as UTF-16LE. */
 static void mutf16(struct msg *m, const char *s)

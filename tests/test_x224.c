@@ -9,33 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg.h"
 #include "tests.h"
 #include "x224.h"
 
 /* why is static text or NULL: a NULL must fail the test, not crash it. */
 #define ASSERT_WHY(why, text) CU_ASSERT_STRING_EQUAL((why) ? (why) : "(null)", text)
-
-struct msg {
-	uint8_t b[512];
-	size_t n;
-};
-
-static void m8(struct msg *m, unsigned v)
-{
-	m->b[m->n++] = (uint8_t)v;
-}
-
-static void mle16(struct msg *m, unsigned v)
-{
-	m8(m, v & 0xff);
-	m8(m, v >> 8 & 0xff);
-}
-
-static void mle32(struct msg *m, uint32_t v)
-{
-	mle16(m, v & 0xffff);
-	mle16(m, v >> 16);
-}
 
 static void mstr(struct msg *m, const char *s)
 {
